@@ -1,0 +1,53 @@
+# regscan developer entry points. `make demo` and `make test` do all set-up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := docker-registry apache2-utils openssl skopeo
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help venv system-deps demo test lint unit integration bench crd clean
+
+help:
+	@echo "make demo   - scan a throwaway local registry with sample images"
+	@echo "make test   - install test dependencies, then lint + the whole suite"
+	@echo "make bench  - run the benchmarks under benchmarks/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+venv: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+system-deps:
+	@missing=""; for t in docker-registry htpasswd openssl skopeo; do \
+	  command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing apt packages: $(APT_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	  else \
+	    echo "missing:$$missing. Run: sudo apt-get install -y $(APT_PACKAGES)"; \
+	    echo "(tests needing them will be skipped)"; \
+	  fi; \
+	fi
+
+demo: system-deps venv
+	$(BIN)/python -m tests.bench.demo
+
+lint: venv
+	$(BIN)/ruff check controller job_images tests benchmarks
+	$(BIN)/mypy
+
+test: system-deps venv lint
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+bench: system-deps venv
+	$(BIN)/python -m benchmarks.discovery
+
+clean:
+	rm -rf $(VENV) regscan-results .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The regscan Kubernetes controller (Registry CRD -> CronJobs, Indexed Jobs, status)."""

@@ -1,0 +1,85 @@
+"""The `regscan` command line: a thin shell over library calls (does I/O).
+
+Exit codes: 0 ok; 1 operational failure; 2 invalid input; 3 policy (`--fail-on`) met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from job_images.errors import RegscanError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from job_images.cli_discover import load_previous, spec_from_args
+    from job_images.discovery.run import discover
+
+    spec = spec_from_args(args)
+    result = discover(spec, previous=load_previous(args.previous))
+    text = result.to_json()
+    if args.output in (None, "-"):
+        sys.stdout.write(text + "\n")
+    else:
+        Path(args.output).write_text(text + "\n")
+    for err in result.errors:
+        where = err.repository + (f":{err.tag}" if err.tag else "")
+        logging.getLogger("regscan.discover").warning("%s: %s", where, err.message)
+    return 0
+
+
+def _controller(args: argparse.Namespace) -> int:
+    sys.stderr.write("regscan controller: not implemented yet (tracked by the controller issue)\n")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from job_images.cli_discover import add_discovery_options
+
+    parser = _Parser(prog="regscan", description="Container-registry vulnerability scanner.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("discover", help="list a registry and resolve images to platform digests")
+    add_discovery_options(p)
+    p.add_argument("--output", "-o", default="-", metavar="FILE|-")
+    p.set_defaults(handler=_discover)
+
+    p = sub.add_parser("controller", help="run the Kubernetes controller")
+    p.set_defaults(handler=_controller)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except RegscanError as exc:
+        sys.stderr.write(f"regscan {args.command}: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

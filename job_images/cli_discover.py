@@ -1,0 +1,113 @@
+"""CLI options shared by `discover`, `scan` and the discovery Job (pure parsing).
+
+Turns argparse values into a DiscoverySpec; every invalid value raises
+InvalidInput naming the option, before any request is made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from job_images.discovery.auth import Credentials, load_docker_config
+from job_images.discovery.celfilter import TagFilter, parse_cli_conditions
+from job_images.discovery.client import ClientOptions, normalize_registry_url
+from job_images.discovery.models import DiscoveryResult, ManifestEntry
+from job_images.discovery.names import validate_pattern
+from job_images.discovery.platforms import parse_platform
+from job_images.discovery.run import DiscoverySpec, RepositorySelector
+from job_images.errors import InvalidInput
+
+
+def add_discovery_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--registry", required=True, help="registry URL, e.g. https://harbor.example.com"
+    )
+    p.add_argument(
+        "--repository",
+        action="append",
+        default=[],
+        metavar="NAME_OR_GLOB",
+        help="repository name or glob (team-a/*); default: the whole catalog",
+    )
+    p.add_argument("--platform", action="append", default=[], metavar="OS/ARCH[/VARIANT]")
+    p.add_argument(
+        "--tag-filter",
+        action="append",
+        default=[],
+        metavar="CEL",
+        help="CEL expression over `tag` and `repository`",
+    )
+    p.add_argument("--match-operator", default="and", choices=["and", "or", "And", "Or"])
+    p.add_argument("--max-tags", type=int, default=None, metavar="N")
+    p.add_argument(
+        "--docker-config",
+        type=Path,
+        metavar="DIR",
+        help="directory with config.json (or a .dockerconfigjson file)",
+    )
+    p.add_argument("--username")
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--ca-file", metavar="PEM")
+    p.add_argument("--insecure", action="store_true", help="skip TLS verification / allow http")
+    p.add_argument("--concurrency", type=int, default=8, help="max concurrent registry requests")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    p.add_argument("--retries", type=int, default=4)
+    p.add_argument(
+        "--previous",
+        type=Path,
+        metavar="FILE",
+        help="a previous discovery JSON: its digests need no manifest GET",
+    )
+
+
+def spec_from_args(args: argparse.Namespace) -> DiscoverySpec:
+    if args.concurrency < 1 or args.concurrency > 256:
+        raise InvalidInput("concurrency", "must be between 1 and 256")
+    if args.max_tags is not None and args.max_tags < 0:
+        raise InvalidInput("max-tags", "must be >= 0")
+    if args.ca_file and not Path(args.ca_file).is_file():
+        raise InvalidInput("ca-file", f"{args.ca_file} is not a file")
+    _, host = normalize_registry_url(args.registry, args.insecure)
+    platforms = [parse_platform(p, field="platform") for p in args.platform]
+    tag_filter = None
+    if args.tag_filter:
+        tag_filter = TagFilter(parse_cli_conditions(args.tag_filter), args.match_operator)
+    patterns = [validate_pattern(r) for r in args.repository]
+    selectors = [RepositorySelector(p, tag_filter, args.max_tags) for p in patterns]
+    if not selectors and (tag_filter is not None or args.max_tags is not None):
+        selectors = [RepositorySelector("**", tag_filter, args.max_tags)]
+    creds = _credentials(args, host)
+    options = ClientOptions(
+        timeout=args.timeout,
+        retries=args.retries,
+        concurrency=args.concurrency,
+        ca_file=args.ca_file,
+        insecure=args.insecure,
+    )
+    return DiscoverySpec(args.registry, selectors, platforms, creds, options)
+
+
+def _credentials(args: argparse.Namespace, host: str) -> Credentials | None:
+    if args.password_stdin:
+        if not args.username:
+            raise InvalidInput("password-stdin", "needs --username")
+        password = sys.stdin.readline().rstrip("\r\n")
+        return Credentials(args.username, password)
+    if args.username:
+        raise InvalidInput("username", "give the password with --password-stdin")
+    if args.docker_config:
+        return load_docker_config(args.docker_config, host)
+    return None
+
+
+def load_previous(path: Path | None) -> dict[str, ManifestEntry]:
+    if path is None:
+        return {}
+    try:
+        return DiscoveryResult.model_validate_json(path.read_text()).manifests
+    except FileNotFoundError as exc:
+        raise InvalidInput("previous", f"{path} does not exist") from exc
+    except ValueError as exc:
+        raise InvalidInput("previous", f"{path} is not a discovery result: {exc}") from exc

@@ -1,0 +1,332 @@
+"""OCI Distribution API client (does network I/O).
+
+Anonymous, basic and bearer-token auth (tokens cached per scope until expiry);
+timeouts; retries with exponential backoff and jitter on connection errors and
+5xx; `Retry-After` on 429; a bounded number of concurrent requests; every
+request counted by kind. Library errors are re-raised as `RegistryError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import random
+import ssl
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import httpx
+
+from job_images.discovery.auth import Challenge, Credentials, parse_challenge
+from job_images.discovery.manifests import ACCEPT, MAX_MANIFEST_BYTES
+from job_images.errors import InvalidInput, RegistryError
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    timeout: float = 30.0
+    retries: int = 4  # extra attempts after the first
+    backoff: float = 0.25
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+    concurrency: int = 8
+    ca_file: str | None = None
+    insecure: bool = False
+    page_size: int = 1000
+
+
+def normalize_registry_url(url: str, insecure: bool = False) -> tuple[str, str]:
+    """Return (base_url, host:port). A bare host gets https (http with --insecure)."""
+    text = url.strip().rstrip("/")
+    if not text:
+        raise InvalidInput("registry", "is empty")
+    if "://" not in text:
+        text = ("http://" if insecure else "https://") + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("registry", f"{url!r} is not an http(s) registry URL")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise InvalidInput("registry", f"{url!r} must be scheme://host[:port] only")
+    return f"{parts.scheme}://{parts.netloc}", parts.netloc
+
+
+class _Token:
+    def __init__(self, value: str, expires_at: float) -> None:
+        self.value = value
+        self.expires_at = expires_at
+
+
+class RegistryClient:
+    """One registry. Thread-safe: discovery calls it from a worker pool."""
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials | None = None,
+        options: ClientOptions | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.options = options or ClientOptions()
+        self.base, self.host = normalize_registry_url(url, self.options.insecure)
+        self._creds = credentials
+        self._sleep = sleep
+        self._clock = clock
+        verify: Any = False
+        if not self.options.insecure:
+            verify = ssl.create_default_context()  # system CAs ...
+            if self.options.ca_file:  # ... plus the extra bundle
+                try:
+                    verify.load_verify_locations(cafile=self.options.ca_file)
+                except (OSError, ssl.SSLError) as exc:
+                    raise InvalidInput(
+                        "ca-file", f"cannot load {self.options.ca_file}: {exc}"
+                    ) from exc
+        self._http = httpx.Client(
+            verify=verify,
+            timeout=self.options.timeout,
+            trust_env=False,
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=self.options.concurrency * 2),
+            headers={"User-Agent": "regscan/0.1"},
+        )
+        self._slots = threading.BoundedSemaphore(self.options.concurrency)
+        self._lock = threading.Lock()
+        self._tokens: dict[str, _Token] = {}
+        self._basic = False  # learned from a Basic challenge
+        self.counts: Counter[str] = Counter()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- public API -------------------------------------------------------
+    def ping(self) -> None:
+        self._request("ping", "GET", "/v2/", scope="")
+
+    def catalog(self) -> list[str]:
+        return list(self._paginate("catalog", "/v2/_catalog", "repositories", "registry:catalog:*"))
+
+    def tags(self, repository: str) -> list[str]:
+        path = f"/v2/{repository}/tags/list"
+        return list(self._paginate("tags", path, "tags", _pull(repository)))
+
+    def head_manifest(self, repository: str, reference: str) -> tuple[str, str]:
+        """(digest, media type) of a tag, without the body. Digest may be '' if not sent."""
+        resp = self._request(
+            "head",
+            "HEAD",
+            f"/v2/{repository}/manifests/{reference}",
+            scope=_pull(repository),
+            headers={"Accept": ACCEPT},
+        )
+        return resp.headers.get("Docker-Content-Digest", ""), _ctype(resp)
+
+    def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
+        resp = self._request(
+            "get",
+            "GET",
+            f"/v2/{repository}/manifests/{reference}",
+            scope=_pull(repository),
+            headers={"Accept": ACCEPT},
+        )
+        if len(resp.content) > MAX_MANIFEST_BYTES:
+            raise RegistryError(self.host, f"manifest {repository}:{reference} is too large")
+        return resp.content, _ctype(resp)
+
+    def get_blob(self, repository: str, digest: str, max_bytes: int = 1 << 20) -> bytes:
+        resp = self._request(
+            "blob", "GET", f"/v2/{repository}/blobs/{digest}", scope=_pull(repository)
+        )
+        if len(resp.content) > max_bytes:
+            raise RegistryError(self.host, f"blob {repository}@{digest} exceeds {max_bytes} bytes")
+        return resp.content
+
+    # ---- internals --------------------------------------------------------
+    def _paginate(self, kind: str, path: str, key: str, scope: str) -> Iterator[str]:
+        url: str | None = f"{path}?{urlencode({'n': self.options.page_size})}"
+        seen: set[str] = set()
+        while url:
+            if url in seen:
+                raise RegistryError(self.host, f"pagination loop at {url}")
+            seen.add(url)
+            resp = self._request(kind, "GET", url, scope=scope)
+            try:
+                items = resp.json().get(key) or []
+            except (ValueError, AttributeError) as exc:
+                raise RegistryError(
+                    self.host, f"{path} did not return JSON", resp.status_code
+                ) from exc
+            if not isinstance(items, list):
+                raise RegistryError(self.host, f"{path}: '{key}' is not a list", resp.status_code)
+            yield from (str(i) for i in items)
+            url = _next_link(resp.headers.get("Link", ""))
+
+    def _request(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        *,
+        scope: str,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        url = urljoin(self.base + "/", path.lstrip("/")) if not path.startswith("http") else path
+        if urlsplit(url).netloc != self.host:
+            raise RegistryError(self.host, f"refusing to follow a link to another host: {url}")
+        attempt = 0
+        reauthed = False
+        while True:
+            req_headers = dict(headers or {})
+            req_headers.update(self._auth_header(scope))
+            try:
+                with self._slots:
+                    self._count(kind)
+                    resp = self._http.request(method, url, headers=req_headers)
+            except httpx.TransportError as exc:
+                if attempt >= self.options.retries:
+                    raise RegistryError(
+                        self.host, f"unreachable after {attempt + 1} attempts: {type(exc).__name__}"
+                    ) from exc
+                self._backoff(attempt)
+                attempt += 1
+                continue
+            status = resp.status_code
+            if status == 401 and not reauthed:
+                challenge = parse_challenge(resp.headers.get("WWW-Authenticate", ""))
+                if challenge and self._authenticate(challenge, scope):
+                    reauthed = True
+                    continue
+            if status == 429 and attempt < self.options.retries:
+                self._sleep_retry_after(resp.headers.get("Retry-After"), attempt)
+                attempt += 1
+                continue
+            if status in RETRY_STATUSES and attempt < self.options.retries:
+                self._backoff(attempt)
+                attempt += 1
+                continue
+            if status >= 400:
+                raise RegistryError(self.host, _describe(method, path, resp), status)
+            return resp
+
+    def _count(self, kind: str) -> None:
+        with self._lock:
+            self.counts[kind] += 1
+
+    def _backoff(self, attempt: int) -> None:
+        self._count("retry")
+        delay = min(self.options.max_backoff, self.options.backoff * (2**attempt))
+        self._sleep(delay * (0.5 + random.random() / 2))
+
+    def _sleep_retry_after(self, header: str | None, attempt: int) -> None:
+        delay: float | None = None
+        if header:
+            if header.strip().isdigit():
+                delay = float(header.strip())
+            else:
+                parsed = email.utils.parsedate_to_datetime(header) if header else None
+                if parsed is not None:
+                    delay = max(0.0, parsed.timestamp() - time.time())
+        if delay is None:
+            self._backoff(attempt)
+            return
+        self._count("retry")
+        self._sleep(min(delay, self.options.max_retry_after))
+
+    def _auth_header(self, scope: str) -> dict[str, str]:
+        with self._lock:
+            token = self._tokens.get(scope)
+            if token and token.expires_at > self._clock():
+                return {"Authorization": f"Bearer {token.value}"}
+            basic = self._basic
+        if basic and self._creds:
+            return {"Authorization": basic_header(self._creds)}
+        return {}
+
+    def _authenticate(self, challenge: Challenge, scope: str) -> bool:
+        if challenge.scheme == "basic":
+            if not self._creds:
+                return False
+            with self._lock:
+                self._basic = True
+            return True
+        if challenge.scheme != "bearer" or "realm" not in challenge.params:
+            return False
+        self._fetch_token(challenge, scope)
+        return True
+
+    def _fetch_token(self, challenge: Challenge, scope: str) -> None:
+        params = {"service": challenge.params.get("service", "")}
+        wanted = challenge.params.get("scope") or scope
+        if wanted:
+            params["scope"] = wanted
+        auth = httpx.BasicAuth(self._creds.username, self._creds.password) if self._creds else None
+        self._count("token")
+        try:
+            resp = self._http.get(challenge.params["realm"], params=params, auth=auth)
+        except httpx.TransportError as exc:
+            raise RegistryError(
+                self.host, f"token service unreachable: {type(exc).__name__}"
+            ) from exc
+        if resp.status_code != 200:
+            raise RegistryError(self.host, "token request refused", resp.status_code)
+        try:
+            body = resp.json()
+            value = str(body.get("token") or body["access_token"])
+        except (ValueError, KeyError, AttributeError) as exc:
+            raise RegistryError(self.host, "token response has no token", resp.status_code) from exc
+        expires_in = float(body.get("expires_in") or 60)
+        with self._lock:
+            self._tokens[scope] = _Token(value, self._clock() + max(1.0, expires_in - 5))
+
+
+def basic_header(creds: Credentials) -> str:
+    return "Basic " + base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
+
+
+def _pull(repository: str) -> str:
+    return f"repository:{repository}:pull"
+
+
+def _ctype(resp: httpx.Response) -> str:
+    return str(resp.headers.get("Content-Type", "")).split(";")[0].strip()
+
+
+def _next_link(header: str) -> str | None:
+    for part in header.split(","):
+        if 'rel="next"' in part or "rel=next" in part:
+            start, end = part.find("<"), part.find(">")
+            if 0 <= start < end:
+                return part[start + 1 : end]
+    return None
+
+
+def _describe(method: str, path: str, resp: httpx.Response) -> str:
+    reasons = {
+        401: "unauthorized (check credentials)",
+        403: "forbidden",
+        404: "not found",
+        429: "rate limited (retries exhausted)",
+    }
+    what = reasons.get(resp.status_code, "request failed")
+    code = ""
+    try:
+        errors = resp.json().get("errors") or []
+        if errors and isinstance(errors[0], dict):
+            code = f" [{errors[0].get('code', '')}]"
+    except (ValueError, AttributeError):
+        pass
+    return f"{method} {path.split('?')[0]}: {what}{code}"

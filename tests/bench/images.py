@@ -1,0 +1,287 @@
+"""Build OCI/Docker images in memory and push them through the registry API (no docker).
+
+Does network I/O (push). Content is what Trivy recognises: Alpine (apk db),
+Debian (dpkg status) and Python (dist-info METADATA), with package versions
+that the fixture DB plants CVEs for.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    origin: str = ""  # apk origin / dpkg Source
+
+
+@dataclass
+class Content:
+    """Files of one image layer, by distro kind."""
+
+    distro: str  # "alpine" | "debian" | "none"
+    distro_version: str = ""
+    packages: list[Package] = field(default_factory=list)
+    python_packages: list[Package] = field(default_factory=list)
+    extra: dict[str, bytes] = field(default_factory=dict)
+
+
+def _os_release(distro: str, version: str) -> bytes:
+    if distro == "alpine":
+        return f'NAME="Alpine Linux"\nID=alpine\nVERSION_ID={version}\n'.encode()
+    return (
+        f'PRETTY_NAME="Debian GNU/Linux {version}"\nNAME="Debian GNU/Linux"\n'
+        f'VERSION_ID="{version}"\nID=debian\n'
+    ).encode()
+
+
+def _apk_installed(pkgs: list[Package], arch: str) -> bytes:
+    out = []
+    for p in pkgs:
+        digest = hashlib.sha1(f"{p.name}-{p.version}".encode()).digest()
+        import base64
+
+        out.append(
+            f"C:Q1{base64.b64encode(digest).decode()}\nP:{p.name}\nV:{p.version}\nA:{arch}\n"
+            f"S:1000\nI:2000\nT:{p.name}\nL:MIT\no:{p.origin or p.name}\n\n"
+        )
+    return "".join(out).encode()
+
+
+def _dpkg_status(pkgs: list[Package], arch: str) -> bytes:
+    out = []
+    for p in pkgs:
+        src = f"Source: {p.origin}\n" if p.origin else ""
+        out.append(
+            f"Package: {p.name}\nStatus: install ok installed\nPriority: optional\n"
+            f"Architecture: {arch}\n{src}Version: {p.version}\nDescription: fixture\n\n"
+        )
+    return "".join(out).encode()
+
+
+def layer_files(content: Content, arch: str) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    if content.distro == "alpine":
+        files["etc/os-release"] = _os_release("alpine", content.distro_version)
+        files["lib/apk/db/installed"] = _apk_installed(content.packages, arch)
+    elif content.distro == "debian":
+        files["etc/os-release"] = _os_release("debian", content.distro_version)
+        files["etc/debian_version"] = f"{content.distro_version}.4\n".encode()
+        files["var/lib/dpkg/status"] = _dpkg_status(content.packages, arch)
+    for p in content.python_packages:
+        base = f"usr/lib/python3/site-packages/{p.name}-{p.version}.dist-info"
+        files[f"{base}/METADATA"] = (
+            f"Metadata-Version: 2.1\nName: {p.name}\nVersion: {p.version}\n"
+        ).encode()
+    files.update(content.extra)
+    return files
+
+
+def make_tar(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name in sorted(files):
+            info = tarfile.TarInfo(name)
+            info.size = len(files[name])
+            info.mtime = 0
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(files[name]))
+    return buf.getvalue()
+
+
+@dataclass
+class Built:
+    """A built single-platform image: blobs by digest and its manifest bytes."""
+
+    manifest: bytes
+    media_type: str
+    blobs: dict[str, bytes]
+    platform: dict[str, str]
+
+    @property
+    def digest(self) -> str:
+        return sha256(self.manifest)
+
+
+def build_image(content: Content, platform: str = "linux/amd64", docker: bool = False) -> Built:
+    parts = platform.split("/")
+    plat = {"os": parts[0], "architecture": parts[1]}
+    if len(parts) > 2:
+        plat["variant"] = parts[2]
+    arch_name = {"amd64": "x86_64", "arm64": "aarch64"}.get(parts[1], parts[1])
+    raw = make_tar(layer_files(content, arch_name))
+    layer = gzip.compress(raw, mtime=0)
+    config: dict[str, Any] = {
+        **plat,
+        "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [sha256(raw)]},
+        "history": [{"created_by": "regscan test bench"}],
+    }
+    config_bytes = json.dumps(config, sort_keys=True).encode()
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": DOCKER_MANIFEST if docker else OCI_MANIFEST,
+        "config": {
+            "mediaType": DOCKER_CONFIG if docker else OCI_CONFIG,
+            "digest": sha256(config_bytes),
+            "size": len(config_bytes),
+        },
+        "layers": [
+            {
+                "mediaType": DOCKER_LAYER if docker else OCI_LAYER,
+                "digest": sha256(layer),
+                "size": len(layer),
+            }
+        ],
+    }
+    body = json.dumps(manifest, sort_keys=True).encode()
+    return Built(
+        body,
+        manifest["mediaType"],
+        {sha256(config_bytes): config_bytes, sha256(layer): layer},
+        plat,
+    )
+
+
+def index_for(children: list[Built], docker: bool = False, attestation: bool = True) -> bytes:
+    """OCI index / Docker list over `children`, plus a BuildKit-style attestation entry."""
+    manifests: list[dict[str, Any]] = [
+        {
+            "mediaType": c.media_type,
+            "digest": c.digest,
+            "size": len(c.manifest),
+            "platform": c.platform,
+        }
+        for c in children
+    ]
+    if attestation and not docker:
+        manifests.append(
+            {
+                "mediaType": OCI_MANIFEST,
+                "digest": children[0].digest,
+                "size": len(children[0].manifest),
+                "platform": {"os": "unknown", "architecture": "unknown"},
+                "annotations": {
+                    "vnd.docker.reference.type": "attestation-manifest",
+                    "vnd.docker.reference.digest": children[0].digest,
+                },
+            }
+        )
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": DOCKER_LIST if docker else OCI_INDEX,
+            "manifests": manifests,
+        },
+        sort_keys=True,
+    ).encode()
+
+
+class Pusher:
+    """Pushes blobs and manifests to a registry over its HTTP API."""
+
+    def __init__(self, base_url: str, auth: tuple[str, str] | None = None, verify: Any = True):
+        self.base = base_url.rstrip("/")
+        self.client = httpx.Client(auth=auth, verify=verify, timeout=30, trust_env=False)
+        self._have: set[tuple[str, str]] = set()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def blob(self, repo: str, data: bytes) -> str:
+        digest = sha256(data)
+        if (repo, digest) in self._have:
+            return digest
+        head = self.client.head(f"{self.base}/v2/{repo}/blobs/{digest}")
+        if head.status_code != 200:
+            start = self.client.post(f"{self.base}/v2/{repo}/blobs/uploads/")
+            start.raise_for_status()
+            loc = start.headers["Location"]
+            if loc.startswith("/"):
+                loc = self.base + loc
+            sep = "&" if "?" in loc else "?"
+            put = self.client.put(
+                f"{loc}{sep}digest={digest}",
+                content=data,
+                headers={"Content-Type": "application/octet-stream"},
+            )
+            put.raise_for_status()
+        self._have.add((repo, digest))
+        return digest
+
+    def manifest(self, repo: str, ref: str, body: bytes, media_type: str) -> str:
+        resp = self.client.put(
+            f"{self.base}/v2/{repo}/manifests/{ref}",
+            content=body,
+            headers={"Content-Type": media_type},
+        )
+        resp.raise_for_status()
+        return sha256(body)
+
+    def push_image(self, repo: str, tags: list[str], built: Built) -> str:
+        for data in built.blobs.values():
+            self.blob(repo, data)
+        for tag in tags or [built.digest]:
+            self.manifest(repo, tag, built.manifest, built.media_type)
+        return built.digest
+
+    def push_multiarch(
+        self,
+        repo: str,
+        tags: list[str],
+        children: list[Built],
+        docker: bool = False,
+        attestation: bool = True,
+    ) -> str:
+        for c in children:
+            self.push_image(repo, [], c)
+        body = index_for(children, docker=docker, attestation=attestation)
+        for tag in tags:
+            self.manifest(repo, tag, body, DOCKER_LIST if docker else OCI_INDEX)
+        return sha256(body)
+
+    def push_trivy_db(self, repo: str, layer: bytes, tag: str = "2") -> str:
+        config = b"{}"
+        self.blob(repo, config)
+        self.blob(repo, layer)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.aquasec.trivy.config.v1+json",
+                "digest": sha256(config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.aquasec.trivy.db.layer.v1.tar+gzip",
+                    "digest": sha256(layer),
+                    "size": len(layer),
+                    "annotations": {"org.opencontainers.image.title": "db.tar.gz"},
+                }
+            ],
+        }
+        return self.manifest(repo, tag, json.dumps(manifest).encode(), OCI_MANIFEST)
