@@ -38,6 +38,7 @@ class RegistryError(OperationalError):
         super().__init__(f"{where}: {message}{code}")
         self.registry = registry
         self.status = status
+        self.detail = message
 
 
 class ManifestError(RegistryError):

@@ -62,7 +62,8 @@ def credentials_from_dockerconfig(
             continue
         if entry.get("auth"):
             try:
-                user, _, password = base64.b64decode(str(entry["auth"])).decode().partition(":")
+                raw = base64.b64decode(str(entry["auth"]), validate=True)
+                user, _, password = raw.decode().partition(":")
             except (ValueError, UnicodeDecodeError) as exc:
                 raise InvalidInput(
                     source, f"auths[{key}].auth is not base64 user:password"

@@ -169,7 +169,7 @@ class TagFilter:
                 value = program.evaluate(_activation(repository, tag))
             except Exception as exc:
                 reason = _reason(exc)
-                if "undeclared reference" in reason or "no matching overload" in reason:
+                if _static_error(reason):
                     raise InvalidInput(label, reason) from exc
                 first_error = first_error or reason
                 continue
@@ -193,6 +193,13 @@ class TagFilter:
             self.eval_errors += 1
             return False
         return isinstance(value, celtypes.BoolType) and bool(value)
+
+
+def _static_error(reason: str) -> bool:
+    """Errors no tag value can avoid (unknown names, type mismatches of literals)."""
+    if "undeclared reference" in reason:
+        return True
+    return "no matching overload" in reason and "CELEvalError" not in reason
 
 
 def _activation(repository: str, tag: str) -> dict[str, Any]:

@@ -93,6 +93,7 @@ class _Run:
         self.cache = cache
         self.result = DiscoveryResult()
         self.errors = self.result.errors
+        self.repo_failures: list[RegistryError] = []
 
     def execute(self, started: float) -> DiscoveryResult:
         self.client.ping()  # unreachable / wrong credentials fail the run here
@@ -101,10 +102,10 @@ class _Run:
             listed = _pmap(pool, self._list_tags, repos)
             ok_repos = [r for r, tags in zip(repos, listed, strict=True) if tags is not None]
             if repos and not ok_repos:
-                first = next(e for e in self.errors if e.tag is None)
+                first = self.repo_failures[0]
                 raise RegistryError(
-                    self.client.host, f"no repository could be listed: {first.message}"
-                )
+                    self.client.host, f"no repository could be listed: {first.detail}", first.status
+                ) from first
             refs = [ref for tags in listed if tags for ref in tags]
             heads = _pmap(pool, self._head, refs)
             refs = [r for r, ok in zip(refs, heads, strict=True) if ok]
@@ -149,6 +150,7 @@ class _Run:
             tags = self.client.tags(name)
         except RegistryError as exc:
             self.errors.append(DiscoveryError(repository=name, message=str(exc)))
+            self.repo_failures.append(exc)
             return None
         self.result.stats.tags += len(tags)
         good = []

@@ -160,14 +160,22 @@ def make_ca_and_cert(workdir: Path) -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
-def start_registry(workdir: Path, *, basic_auth: bool = False, tls: bool = False) -> Registry:
+def start_registry(
+    workdir: Path,
+    *,
+    basic_auth: bool = False,
+    tls: bool = False,
+    auth_config: str = "",
+    data_dir: Path | None = None,
+) -> Registry:
+    """Start docker-registry; `auth_config` is a raw `auth:` YAML line (e.g. token auth)."""
     binary = require("docker-registry", "apt-get install docker-registry")
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     lines = [
         "version: 0.1",
         "log: {level: error, accesslog: {disabled: true}}",
-        f"storage: {{filesystem: {{rootdirectory: {workdir / 'data'}}}, "
+        f"storage: {{filesystem: {{rootdirectory: {data_dir or workdir / 'data'}}}, "
         "delete: {enabled: true}}",
         "http:",
         f"  addr: 127.0.0.1:{port}",
@@ -189,6 +197,8 @@ def start_registry(workdir: Path, *, basic_auth: bool = False, tls: bool = False
         pw_file.write_bytes(out)
         lines.append(f"auth: {{htpasswd: {{realm: regscan-bench, path: {pw_file}}}}}")
         auth = (REGISTRY_USER, REGISTRY_PASSWORD)
+    if auth_config:
+        lines.append(auth_config)
     config = workdir / "config.yml"
     config.write_text("\n".join(lines) + "\n")
     log = open(workdir / "registry.log", "wb")  # noqa: SIM115
