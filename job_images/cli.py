@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -54,6 +55,32 @@ def build_parser() -> argparse.ArgumentParser:
     add_discovery_options(p)
     p.add_argument("--output", "-o", default="-", metavar="FILE|-")
     p.set_defaults(handler=_discover)
+
+    from job_images import scan_cmd
+
+    p = sub.add_parser("scan", help="discover, SBOM and scan a registry in one process")
+    add_discovery_options(p)
+    scan_cmd.add_store_options(p, default_dir="./regscan-results")
+    scan_cmd.add_scan_options(p)
+    p.set_defaults(handler=scan_cmd.run_scan)
+
+    p = sub.add_parser("report", help="print a stored run summary or an image's report")
+    p.add_argument("location", metavar="DIR_OR_S3_URL")
+    p.add_argument("--image", metavar="REF", help="repository[:tag], repository@digest or digest")
+    p.add_argument("--run", metavar="RUN_ID", help="default: the latest run")
+    p.add_argument("--format", choices=["table", "json", "sarif"], default="table")
+    scan_cmd.add_store_options(p, default_dir=None)
+    p.set_defaults(handler=scan_cmd.run_report)
+
+    p = sub.add_parser("job", help="entrypoints the controller's Jobs run")
+    jobs = p.add_subparsers(dest="job", required=True, parser_class=_Parser)
+    j = jobs.add_parser("scan", help="scan one shard of a run")
+    j.add_argument("--run", required=True)
+    j.add_argument("--shard", type=int, default=None, help="default: $JOB_COMPLETION_INDEX")
+    j.add_argument("--docker-config", metavar="DIR")
+    scan_cmd.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
+    scan_cmd.add_scan_options(j)
+    j.set_defaults(handler=scan_cmd.run_job_scan)
 
     p = sub.add_parser("controller", help="run the Kubernetes controller")
     p.set_defaults(handler=_controller)

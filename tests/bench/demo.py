@@ -45,18 +45,18 @@ def main() -> int:
 
 
 def _demo_commands(regscan: str, url: str, cache: Path, work: Path) -> int:
-    out = work / "discovery.json"
-    rc = _run([regscan, "discover", "--registry", url, "--output", str(out)])
-    if rc == 0:
-        import json
-
-        doc = json.loads(out.read_text())
-        for img in doc["images"]:
-            print(
-                f"  {img['repository']:18s} {img['platform']:14s} {img['digest'][:19]}  "
-                f"tags={','.join(img['tags'])}"
-            )
-        print(f"  requests: {doc['stats']['requests']}")
+    out = work / "results"
+    rc = _run([regscan, "scan", "--registry", url, "--output-dir", str(out),
+               "--cache-dir", str(cache), "--skip-db-update", "--parallel", "4"])
+    if rc != 0:
+        return rc
+    print()
+    rc = _run([regscan, "report", str(out), "--image", "samples/debian:12"])
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
+    print(f"\n{len(files)} objects were written, e.g.:")
+    for name in [f for f in files if f.startswith(("runs/", "reports/"))][:4]:
+        print(f"  {name}")
+    print("(the demo's folder is removed now; `regscan scan` defaults to ./regscan-results)")
     return rc
 
 

@@ -1,0 +1,1 @@
+"""Scanning: scanner adapters, normalized reports, SARIF, policy and the scan run."""

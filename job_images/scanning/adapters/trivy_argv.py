@@ -1,0 +1,108 @@
+"""Trivy command lines and error classification (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from job_images.scanning.adapters.base import AdapterError
+
+COMMON = ("--skip-version-check", "--disable-telemetry", "--quiet")
+
+
+@dataclass(frozen=True)
+class DBOptions:
+    cache_dir: str
+    db_repository: str | None = None
+    skip_db_update: bool = False
+
+
+def _tls(ca_file: str | None, insecure: bool) -> list[str]:
+    if insecure:
+        return ["--insecure"]
+    return ["--cacert", ca_file] if ca_file else []
+
+
+def sbom_argv(
+    trivy: str,
+    reference: str,
+    output: str,
+    timeout: float,
+    *,
+    ca_file: str | None = None,
+    insecure: bool = False,
+) -> list[str]:
+    return [
+        trivy,
+        "image",
+        "--image-src",
+        "remote",
+        "--format",
+        "spdx-json",
+        "--output",
+        output,
+        "--cache-backend",
+        "memory",
+        "--timeout",
+        f"{int(timeout)}s",
+        *COMMON,
+        *_tls(ca_file, insecure),
+        reference,
+    ]
+
+
+def db_argv(db: DBOptions) -> list[str]:
+    args = ["--cache-dir", db.cache_dir]
+    if db.db_repository:
+        args += ["--db-repository", db.db_repository]
+    if db.skip_db_update:
+        args.append("--skip-db-update")
+    return args
+
+
+def download_db_argv(
+    trivy: str, db: DBOptions, *, ca_file: str | None = None, insecure: bool = False
+) -> list[str]:
+    return [trivy, "image", "--download-db-only", *db_argv(db), *COMMON, *_tls(ca_file, insecure)]
+
+
+def vuln_argv(trivy: str, sbom_path: str, db: DBOptions, timeout: float) -> list[str]:
+    cached = DBOptions(db.cache_dir, None, True)  # the DB is prepared once, before scans
+    return [
+        trivy,
+        "sbom",
+        "--format",
+        "json",
+        "--scanners",
+        "vuln",
+        "--timeout",
+        f"{int(timeout)}s",
+        *db_argv(cached),
+        *COMMON,
+        sbom_path,
+    ]
+
+
+def classify(stderr: str, returncode: int, what: str) -> AdapterError:
+    """Map a failed trivy run to an AdapterError (message one line, detail = stderr tail)."""
+    text = stderr.lower()
+    detail = stderr.strip()[-2000:]
+    if "unauthorized" in text or "401" in text or "authentication required" in text:
+        return AdapterError(f"{what}: registry refused credentials", detail, "Unauthorized", False)
+    if "denied" in text or "403" in text:
+        return AdapterError(f"{what}: access denied", detail, "Forbidden", False)
+    if "manifest_unknown" in text or "not found" in text or "404" in text:
+        return AdapterError(f"{what}: image not found (deleted?)", detail, "ImageNotFound", False)
+    if "skip-db-update" in text or "first run cannot skip" in text or "db not found" in text:
+        return AdapterError(
+            f"{what}: vulnerability DB missing; give --db-repository or a prepared --cache-dir",
+            detail,
+            "DBMissing",
+            False,
+        )
+    if "context deadline exceeded" in text or "timeout" in text:
+        return AdapterError(f"{what}: timed out", detail, "Timeout", True)
+    if "connection refused" in text or "no such host" in text or "i/o timeout" in text:
+        return AdapterError(f"{what}: registry unreachable", detail, "Unreachable", True)
+    return AdapterError(
+        f"{what}: trivy exited {returncode}", detail, "ScannerFailed", returncode < 0
+    )

@@ -1,0 +1,50 @@
+"""Deleted-image lifecycle: which digests to forget, after a grace period (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from job_images.scanning.models import Inventory, InventoryEntry
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _parse(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def update_inventory(
+    inventory: Inventory,
+    seen: set[str],
+    now: dt.datetime,
+    grace: dt.timedelta,
+    kept_elsewhere: set[str],
+) -> tuple[Inventory, list[str]]:
+    """Return the new inventory and the digests whose artifacts should now be removed.
+
+    A digest missing from this run is marked `missingSince`; once missing for longer
+    than `grace` it is dropped, and its artifacts removed unless another inventory
+    (another registry in the same store) still holds it.
+    """
+    stamp = _iso(now)
+    out = Inventory(registry=inventory.registry, selection=inventory.selection)
+    remove: list[str] = []
+    for digest in sorted(set(inventory.digests) | seen):
+        old = inventory.digests.get(digest)
+        if digest in seen:
+            out.digests[digest] = InventoryEntry(
+                firstSeen=old.first_seen if old else stamp, lastSeen=stamp
+            )
+            continue
+        assert old is not None
+        missing = old.missing_since or stamp
+        if now - _parse(missing) >= grace:
+            if digest not in kept_elsewhere:
+                remove.append(digest)
+            continue
+        out.digests[digest] = InventoryEntry(
+            firstSeen=old.first_seen, lastSeen=old.last_seen, missingSince=missing
+        )
+    return out, remove

@@ -1,0 +1,123 @@
+"""The report and run-index schema, defined once (pure pydantic models)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(by_alias=True, indent=2).encode()
+
+
+class Artifact(_Model):
+    registry: str
+    repository: str
+    tags: list[str] = Field(default_factory=list)
+    digest: str
+    platform: str = ""
+
+
+class ScannerInfo(_Model):
+    name: str
+    vendor: str = ""
+    version: str = ""
+    db_updated_at: str | None = Field(default=None, alias="dbUpdatedAt")
+
+
+class Summary(_Model):
+    critical: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    unknown: int = 0
+    total: int = 0
+    fixable: int = 0
+
+    def add(self, other: Summary) -> Summary:
+        data = {k: getattr(self, k) + getattr(other, k) for k in Summary.model_fields}
+        return Summary(**data)
+
+
+class Vulnerability(_Model):
+    id: str
+    package: str
+    installed_version: str = Field(default="", alias="installedVersion")
+    fixed_version: str = Field(default="", alias="fixedVersion")
+    severity: str = "UNKNOWN"
+    title: str = ""
+    purl: str = ""
+    links: list[str] = Field(default_factory=list)
+    score: float | None = None
+
+
+class CheckResult(_Model):
+    passed: bool
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Report(_Model):
+    artifact: Artifact
+    scanner: ScannerInfo
+    generated_at: str = Field(alias="generatedAt")
+    summary: Summary
+    severity: str  # the maximum, or NONE
+    vulnerabilities: list[Vulnerability] = Field(default_factory=list)
+    policy: CheckResult | None = None
+
+
+class RunImage(_Model):
+    registry: str
+    repository: str
+    tags: list[str]
+    digest: str
+    platform: str
+    status: str  # ok | failed
+    reused: bool = False
+    error: str | None = None
+    error_code: str | None = Field(default=None, alias="errorCode")
+    summary: Summary | None = None
+    severity: str | None = None
+    policy: CheckResult | None = None
+    report: str | None = None
+
+
+class RunIndex(_Model):
+    run_id: str = Field(alias="runId")
+    registry: str = ""
+    started_at: str = Field(alias="startedAt")
+    completed_at: str | None = Field(default=None, alias="completedAt")
+    scanner: ScannerInfo | None = None
+    images: list[RunImage] = Field(default_factory=list)
+    totals: Summary = Field(default_factory=Summary)
+    scanned: int = 0
+    reused: int = 0
+    failed: int = 0
+    policy_failing: int = Field(default=0, alias="policyFailing")
+
+
+class ShardSpec(_Model):
+    """What one Job index scans: written by the controller, read by `regscan job scan`."""
+
+    run_id: str = Field(alias="runId")
+    shard: int
+    registry_url: str = Field(alias="registryUrl")
+    images: list[dict[str, object]] = Field(default_factory=list)  # discovery ImageEntry JSON
+
+
+class InventoryEntry(_Model):
+    first_seen: str = Field(alias="firstSeen")
+    last_seen: str = Field(alias="lastSeen")
+    missing_since: str | None = Field(default=None, alias="missingSince")
+
+
+class Inventory(_Model):
+    """Digests a registry selection held, for lifecycle (deleted-image) handling."""
+
+    registry: str
+    selection: str
+    digests: dict[str, InventoryEntry] = Field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The object store: layout (one module) and filesystem / S3 backends."""

@@ -1,0 +1,92 @@
+"""The object-store layout: the only place that knows where things live (pure).
+
+Keys are built from validated digests and run ids only, so no untrusted name
+(repository, tag) ever becomes part of a path.
+"""
+
+from __future__ import annotations
+
+import re
+
+from job_images.errors import InvalidInput
+
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+_RUN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def _hex(digest: str) -> str:
+    algo, _, hexpart = digest.partition(":")
+    if algo != "sha256" or not _HEX.match(hexpart):
+        raise InvalidInput("digest", f"{digest[:80]!r} is not a sha256 digest")
+    return hexpart
+
+
+def check_run_id(run_id: str) -> str:
+    if not _RUN_ID.match(run_id):
+        raise InvalidInput("run", f"{run_id[:80]!r} must match {_RUN_ID.pattern}")
+    return run_id
+
+
+def sbom_key(digest: str) -> str:
+    return f"sboms/sha256/{_hex(digest)}.spdx.json"
+
+
+def report_key(digest: str) -> str:
+    return f"reports/sha256/{_hex(digest)}.json"
+
+
+def sarif_key(digest: str) -> str:
+    return f"reports/sha256/{_hex(digest)}.sarif.json"
+
+
+REPORTS_PREFIX = "reports/sha256/"
+LATEST_RUN_KEY = "runs/latest.json"
+
+
+def digest_from_report_key(key: str) -> str | None:
+    name = key.rsplit("/", 1)[-1]
+    if name.endswith(".json") and not name.endswith(".sarif.json"):
+        hexpart = name[: -len(".json")]
+        if _HEX.match(hexpart):
+            return f"sha256:{hexpart}"
+    return None
+
+
+def run_index_key(run_id: str) -> str:
+    return f"runs/{check_run_id(run_id)}/index.json"
+
+
+def discovery_key(run_id: str) -> str:
+    return f"runs/{check_run_id(run_id)}/discovery.json"
+
+
+def shard_key(run_id: str, shard: int) -> str:
+    if shard < 0:
+        raise InvalidInput("shard", f"must be >= 0, got {shard}")
+    return f"runs/{check_run_id(run_id)}/shards/{shard:05d}.json"
+
+
+def shard_result_key(run_id: str, shard: int) -> str:
+    if shard < 0:
+        raise InvalidInput("shard", f"must be >= 0, got {shard}")
+    return f"runs/{check_run_id(run_id)}/results/{shard:05d}.json"
+
+
+def check_key(key: str) -> str:
+    """Reject keys that could escape a root: absolute, '..', empty segments, odd characters."""
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in key.split("/")):
+        raise InvalidInput("key", f"{key[:120]!r} is not a safe object key")
+    if not re.match(r"^[A-Za-z0-9._/-]+$", key):
+        raise InvalidInput("key", f"{key[:120]!r} has characters outside [A-Za-z0-9._/-]")
+    return key
+
+
+def inventory_key(registry: str, selection: str) -> str:
+    """Per registry and discovery selection (a hash of the filters)."""
+    host = re.sub(r"[^A-Za-z0-9.-]", "_", registry)[:200]
+    if not re.match(r"^[0-9a-f]{8,64}$", selection):
+        raise InvalidInput("selection", "must be a hex hash")
+    return f"inventory/{host}/{selection}.json"
+
+
+INVENTORY_PREFIX = "inventory/"
