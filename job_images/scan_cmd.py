@@ -40,6 +40,12 @@ def add_store_options(p: argparse.ArgumentParser, default_dir: str | None) -> No
 
 def add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scanner", default="trivy")
+    p.add_argument(
+        "--trivy-binary",
+        metavar="PATH",
+        default=os.environ.get("REGSCAN_TRIVY"),
+        help="default: trivy on PATH or beside this Python",
+    )
     p.add_argument("--db-repository", metavar="REF")
     p.add_argument("--cache-dir", metavar="DIR")
     p.add_argument("--skip-db-update", action="store_true")
@@ -94,6 +100,7 @@ def make_adapter(args: argparse.Namespace, store: ObjectStore, policy: Policy) -
             ca_file=getattr(args, "ca_file", None),
             insecure=getattr(args, "insecure", False),
             options={
+                "trivy": args.trivy_binary,
                 "cache_dir": args.cache_dir,
                 "db_repository": args.db_repository,
                 "skip_db_update": args.skip_db_update,

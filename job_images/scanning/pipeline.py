@@ -85,6 +85,7 @@ def scan_images(
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunIndex:
     started = now()
+    adapter.prepare()
     scanner = adapter.metadata()
     policy = options.policy or Policy()
     by_digest: dict[str, list[ImageEntry]] = {}

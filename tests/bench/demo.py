@@ -46,8 +46,21 @@ def main() -> int:
 
 def _demo_commands(regscan: str, url: str, cache: Path, work: Path) -> int:
     out = work / "results"
-    rc = _run([regscan, "scan", "--registry", url, "--output-dir", str(out),
-               "--cache-dir", str(cache), "--skip-db-update", "--parallel", "4"])
+    rc = _run(
+        [
+            regscan,
+            "scan",
+            "--registry",
+            url,
+            "--output-dir",
+            str(out),
+            "--cache-dir",
+            str(cache),
+            "--skip-db-update",
+            "--parallel",
+            "4",
+        ]
+    )
     if rc != 0:
         return rc
     print()

@@ -33,13 +33,29 @@ class TokenServer:
         self.key = workdir / "token.key"
         self.cert = workdir / "token.pem"
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(self.key),
-             "-out", str(self.cert), "-days", "2", "-subj", "/CN=regscan token issuer"],
-            check=True, capture_output=True,
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(self.key),
+                "-out",
+                str(self.cert),
+                "-days",
+                "2",
+                "-subj",
+                "/CN=regscan token issuer",
+            ],
+            check=True,
+            capture_output=True,
         )
         der = subprocess.run(
             ["openssl", "x509", "-in", str(self.cert), "-outform", "DER"],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         ).stdout
         self._x5c = base64.b64encode(der).decode()
         self._lock = threading.Lock()
@@ -72,7 +88,9 @@ class TokenServer:
         signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
         sig = subprocess.run(
             ["openssl", "dgst", "-sha256", "-sign", str(self.key)],
-            input=signing_input.encode(), check=True, capture_output=True,
+            input=signing_input.encode(),
+            check=True,
+            capture_output=True,
         ).stdout
         return f"{signing_input}.{_b64(sig)}"
 
@@ -96,8 +114,14 @@ class TokenServer:
                 access.append({"type": kind, "name": name, "actions": actions.split(",")})
         now = int(time.time())
         claims = {
-            "iss": ISSUER, "sub": user, "aud": SERVICE, "exp": now + self.expires_in,
-            "nbf": now - 10, "iat": now, "jti": str(uuid.uuid4()), "access": access,
+            "iss": ISSUER,
+            "sub": user,
+            "aud": SERVICE,
+            "exp": now + self.expires_in,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": str(uuid.uuid4()),
+            "access": access,
         }
         with self._lock:
             self.issued.append(" ".join(query.get("scope", [])))

