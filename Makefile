@@ -48,6 +48,7 @@ unit: venv
 
 bench: system-deps venv
 	$(BIN)/python -m benchmarks.discovery
+	$(BIN)/python -m benchmarks.scan
 
 clean:
 	rm -rf $(VENV) regscan-results .mypy_cache .ruff_cache
