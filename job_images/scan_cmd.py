@@ -101,6 +101,7 @@ def make_adapter(args: argparse.Namespace, store: ObjectStore, policy: Policy) -
             insecure=getattr(args, "insecure", False),
             options={
                 "trivy": args.trivy_binary,
+                "parallel": args.parallel,
                 "cache_dir": args.cache_dir,
                 "db_repository": args.db_repository,
                 "skip_db_update": args.skip_db_update,

@@ -83,7 +83,11 @@ class TrivyAdapter:
                 "ScannerMissing",
                 False,
             )
-        cache = opts.get("cache_dir") or os.path.join(tempfile.gettempdir(), "regscan-trivy-cache")
+        cache = (
+            opts.get("cache_dir")
+            or os.environ.get("TRIVY_CACHE_DIR")
+            or os.path.join(os.path.expanduser("~"), ".cache", "trivy")
+        )  # trivy's own default
         self.db = DBOptions(str(cache), opts.get("db_repository"), bool(opts.get("skip_db_update")))
 
     def _settings(self) -> AdapterSettings:
@@ -248,6 +252,12 @@ class TrivyAdapter:
 
     def _env(self) -> dict[str, str]:
         env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+        # Trivy is CPU-bound at start-up; with several in parallel, one Go thread each and a
+        # lazier GC cut CPU per call by ~30% (benchmarks/scan.py); GOMEMLIMIT bounds memory.
+        parallel = int(self._settings().options.get("parallel") or 1)
+        env["GOMAXPROCS"] = str(max(1, (os.cpu_count() or 1) // max(1, parallel)))
+        env["GOGC"] = "400"
+        env["GOMEMLIMIT"] = str(self._settings().options.get("go_memory_limit") or "2GiB")
         env["TRIVY_NO_PROGRESS"] = "true"
         env["DOCKER_CONFIG"] = tempfile.gettempdir() + "/regscan-no-docker-config"
         return env
