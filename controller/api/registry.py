@@ -1,0 +1,133 @@
+"""Registry spec and status models (pure). The CRD YAML is generated from these.
+
+Field names are the Kubernetes (camelCase) names; Python code uses the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class MatchCondition(_Model):
+    """A CEL expression over `tag` and `repository` that must return a bool."""
+
+    name: str = Field(min_length=1, max_length=63)
+    expression: str = Field(min_length=1, max_length=4096)
+
+
+class RepositorySpec(_Model):
+    """A repository name or glob (`team-a/*`) with its tag filters."""
+
+    name: str = Field(min_length=1, max_length=255)
+    matchConditions: list[MatchCondition] = Field(default_factory=list, max_length=16)
+    matchOperator: Literal["And", "Or"] = "And"
+
+
+class PlatformSpec(_Model):
+    os: str = Field(min_length=1, max_length=32)
+    arch: str = Field(min_length=1, max_length=32)
+    variant: str | None = Field(default=None, max_length=16)
+
+
+class ScanSpec(_Model):
+    batchSize: int = Field(default=25, ge=1, le=1000, description="digests per shard")
+    parallelism: int = Field(default=4, ge=1, le=100)
+    activeDeadlineSeconds: int | None = Field(default=None, ge=60)
+    backoffLimitPerIndex: int = Field(default=2, ge=0, le=10)
+
+
+class ScannerSpec(_Model):
+    name: Literal["trivy"] = "trivy"
+    dbRepository: str | None = Field(default=None, max_length=512)
+
+
+class AllowlistEntry(_Model):
+    id: str = Field(min_length=1, max_length=128)
+    expires: dt.date | None = None
+
+
+class PolicySpec(_Model):
+    failOn: Severity | None = None
+    onlyFixable: bool = False
+    allowlist: list[AllowlistEntry] = Field(default_factory=list, max_length=1000)
+
+
+class RegistrySpec(_Model):
+    url: str = Field(min_length=1, max_length=512, description="scheme decides TLS")
+    insecure: bool = False
+    caBundle: str | None = Field(default=None, max_length=65536)
+    authSecret: str | None = Field(
+        default=None,
+        max_length=253,
+        description="a kubernetes.io/dockerconfigjson Secret in the Registry's namespace",
+    )
+    repositories: list[RepositorySpec] = Field(default_factory=list, max_length=256)
+    platforms: list[PlatformSpec] = Field(default_factory=list, max_length=32)
+    maxTags: int | None = Field(default=None, ge=1, le=10000)
+    schedule: str = Field(default="@daily", min_length=1, max_length=128)
+    suspend: bool = False
+    scan: ScanSpec = Field(default_factory=ScanSpec)
+    scanner: ScannerSpec = Field(default_factory=ScannerSpec)
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+
+
+class Condition(_Model):
+    type: str
+    status: Literal["True", "False", "Unknown"]
+    reason: str
+    message: str = ""
+    lastTransitionTime: str
+    observedGeneration: int | None = None
+
+
+class LastDiscovery(_Model):
+    runId: str
+    completionTime: str | None = None
+    repositories: int = 0
+    tags: int = 0
+    images: int = 0
+
+
+class LastScan(_Model):
+    runId: str
+    startTime: str | None = None
+    completionTime: str | None = None
+    images: int = 0
+    scanned: int = 0
+    reused: int = 0
+    failed: int = 0
+
+
+class VulnerabilityCounts(_Model):
+    critical: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    unknown: int = 0
+    fixable: int = 0
+    total: int = 0
+
+
+class PolicyCounts(_Model):
+    passing: int = 0
+    failing: int = 0
+
+
+class RegistryStatus(_Model):
+    observedGeneration: int | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+    nextScheduleTime: str | None = None
+    lastDiscovery: LastDiscovery | None = None
+    lastScan: LastScan | None = None
+    vulnerabilities: VulnerabilityCounts | None = None
+    policy: PolicyCounts | None = None
+    reports: str | None = None

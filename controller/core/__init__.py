@@ -1,0 +1,1 @@
+"""PURE decision logic: no kubernetes, minio, subprocess or network imports; `now` injected."""

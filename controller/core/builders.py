@@ -1,0 +1,227 @@
+"""Kubernetes objects as plain dicts: discovery CronJob, scan Indexed Job, run Secret (pure)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from controller.api import labels as L
+from controller.api.registry import RegistrySpec
+from controller.core import naming
+from controller.core.schedule import normalize
+from controller.settings import Settings
+
+RESOURCES = {
+    "requests": {"cpu": "250m", "memory": "256Mi"},
+    "limits": {"cpu": "1", "memory": "1Gi"},
+}
+
+
+def registry_labels(namespace: str, name: str, component: str) -> dict[str, str]:
+    return {
+        L.MANAGED_BY: L.MANAGED_BY_VALUE,
+        L.COMPONENT: component,
+        L.REGISTRY_NAMESPACE: namespace,
+        L.REGISTRY_NAME: name,
+    }
+
+
+def _pod_spec(
+    settings: Settings, args: list[str], env: list[dict[str, Any]], auth_secret: str | None
+) -> dict[str, Any]:
+    volumes: list[dict[str, Any]] = [
+        {"name": "tmp", "emptyDir": {}},
+        {"name": "trivy-cache", "emptyDir": {}},
+    ]
+    mounts: list[dict[str, Any]] = [
+        {"name": "tmp", "mountPath": "/tmp"},
+        {"name": "trivy-cache", "mountPath": "/var/cache/trivy"},
+    ]
+    if auth_secret:
+        volumes.append(
+            {
+                "name": "registry-auth",
+                "secret": {
+                    "secretName": auth_secret,
+                    "items": [{"key": ".dockerconfigjson", "path": "config.json"}],
+                },
+            }
+        )
+        mounts.append(
+            {"name": "registry-auth", "mountPath": "/var/run/regscan/docker", "readOnly": True}
+        )
+        env = [*env, {"name": "REGSCAN_DOCKER_CONFIG", "value": "/var/run/regscan/docker"}]
+    s3_env = [
+        {"name": "REGSCAN_S3_ENDPOINT", "value": settings.s3_endpoint},
+        {"name": "REGSCAN_S3_BUCKET", "value": settings.s3_bucket},
+        {
+            "name": "AWS_ACCESS_KEY_ID",
+            "valueFrom": {"secretKeyRef": {"name": settings.s3_secret, "key": "accessKey"}},
+        },
+        {
+            "name": "AWS_SECRET_ACCESS_KEY",
+            "valueFrom": {"secretKeyRef": {"name": settings.s3_secret, "key": "secretKey"}},
+        },
+    ]
+    return {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65532,
+            "runAsGroup": 65532,
+            "fsGroup": 65532,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": "regscan",
+                "image": settings.job_image,
+                "args": args,
+                "env": [*s3_env, *env],
+                "resources": RESOURCES,
+                "volumeMounts": mounts,
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+            }
+        ],
+        "volumes": volumes,
+    }
+
+
+def discovery_cronjob(
+    namespace: str,
+    name: str,
+    spec: RegistrySpec,
+    spec_hash: str,
+    settings: Settings,
+    auth_secret: str | None,
+) -> dict[str, Any]:
+    """The per-Registry discovery CronJob. Its Jobs run `regscan job discover`."""
+    lbl = registry_labels(namespace, name, "discovery")
+    env = [
+        {"name": "REGSCAN_REGISTRY_SPEC", "value": spec.model_dump_json(exclude_none=True)},
+        {"name": "REGSCAN_S3_PREFIX", "value": namespace},
+    ]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": naming.cronjob_name(namespace, name),
+            "namespace": settings.namespace,
+            "labels": lbl,
+            "annotations": {L.SPEC_HASH: spec_hash},
+        },
+        "spec": {
+            "schedule": normalize(spec.schedule),
+            "suspend": spec.suspend,
+            "concurrencyPolicy": "Forbid",
+            "successfulJobsHistoryLimit": settings.cronjob_history,
+            "failedJobsHistoryLimit": settings.cronjob_history,
+            "jobTemplate": {
+                "metadata": {"labels": lbl},
+                "spec": {
+                    "backoffLimit": 2,
+                    "ttlSecondsAfterFinished": settings.job_ttl_seconds,
+                    "template": {
+                        "metadata": {"labels": lbl},
+                        "spec": _pod_spec(settings, ["job", "discover"], env, auth_secret),
+                    },
+                },
+            },
+        },
+    }
+
+
+def manual_discovery_job(cronjob: dict[str, Any], request: str) -> dict[str, Any]:
+    """What `kubectl create job --from=cronjob/...` makes, named after the request value."""
+    meta = cronjob["metadata"]
+    template = cronjob["spec"]["jobTemplate"]
+    name = naming.dns_name("rs-manual", meta["name"], request)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": meta["namespace"],
+            "labels": dict(template["metadata"]["labels"]),
+            "annotations": {L.SCAN_REQUESTED: request},
+        },
+        "spec": template["spec"],
+    }
+
+
+def scan_job(
+    namespace: str,
+    name: str,
+    run: str,
+    shards: int,
+    spec: RegistrySpec,
+    settings: Settings,
+    auth_secret: str | None,
+) -> dict[str, Any]:
+    """One Indexed Job per run: index i scans shard i."""
+    lbl = {**registry_labels(namespace, name, "scan"), L.RUN_ID: run}
+    env = [{"name": "REGSCAN_S3_PREFIX", "value": namespace}]
+    args = ["job", "scan", "--run", run, "--parallel", "1", "--scanner", spec.scanner.name]
+    db = spec.scanner.dbRepository or settings.trivy_db_repository
+    if db:
+        args += ["--db-repository", db]
+    if spec.policy.failOn:
+        args += ["--fail-on", spec.policy.failOn]
+    if spec.policy.onlyFixable:
+        args.append("--only-fixable")
+    for entry in spec.policy.allowlist:
+        args += ["--allow", entry.id + (f":{entry.expires.isoformat()}" if entry.expires else "")]
+    job_spec: dict[str, Any] = {
+        "completionMode": "Indexed",
+        "completions": shards,
+        "parallelism": min(spec.scan.parallelism, shards),
+        "backoffLimitPerIndex": spec.scan.backoffLimitPerIndex,
+        "maxFailedIndexes": shards,
+        "ttlSecondsAfterFinished": settings.job_ttl_seconds,
+        "template": {
+            "metadata": {"labels": lbl},
+            "spec": _pod_spec(settings, args, env, auth_secret),
+        },
+    }
+    if spec.scan.activeDeadlineSeconds:
+        job_spec["activeDeadlineSeconds"] = spec.scan.activeDeadlineSeconds
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": naming.scan_job_name(run),
+            "namespace": settings.namespace,
+            "labels": lbl,
+        },
+        "spec": job_spec,
+    }
+
+
+def auth_secret_copy(
+    namespace: str,
+    name: str,
+    secret_name: str,
+    docker_config_json: str,
+    settings: Settings,
+    run: str | None = None,
+) -> dict[str, Any]:
+    """A copy of the Registry's dockerconfigjson Secret in the controller's namespace."""
+    lbl = registry_labels(namespace, name, "auth")
+    if run:
+        lbl[L.RUN_ID] = run
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": secret_name, "namespace": settings.namespace, "labels": lbl},
+        "stringData": {".dockerconfigjson": docker_config_json},
+    }
+
+
+def spec_hash(spec: RegistrySpec) -> str:
+    return naming.short_hash(json.dumps(spec.model_dump(mode="json"), sort_keys=True), length=16)

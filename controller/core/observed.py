@@ -1,0 +1,85 @@
+"""What the loop observed, and the Plan reconcile returns (pure dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from job_images.discovery.models import DiscoveryResult
+from job_images.scanning.models import RunIndex, ScannerInfo
+
+
+@dataclass(frozen=True)
+class RegistryObs:
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+    spec: dict[str, Any]
+    status: dict[str, Any] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    deleting: bool = False
+
+
+@dataclass(frozen=True)
+class JobObs:
+    name: str
+    labels: dict[str, str]
+    annotations: dict[str, str] = field(default_factory=dict)
+    active: int = 0
+    succeeded: bool = False  # condition Complete=True
+    failed: bool = False  # condition Failed=True
+    failed_indexes: str = ""
+    start_time: str | None = None
+    completion_time: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectObs:
+    """A CronJob or Secret we own: name, labels, annotations."""
+
+    name: str
+    labels: dict[str, str]
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuthSecret:
+    type: str
+    docker_config_json: str | None
+
+
+@dataclass
+class RunData:
+    discovery: DiscoveryResult | None = None
+    shard_results: dict[int, RunIndex] = field(default_factory=dict)
+
+
+@dataclass
+class Observed:
+    registries: list[RegistryObs] = field(default_factory=list)
+    cronjobs: list[ObjectObs] = field(default_factory=list)
+    jobs: list[JobObs] = field(default_factory=list)
+    secrets: list[ObjectObs] = field(default_factory=list)
+    auth: dict[tuple[str, str], AuthSecret | None] = field(default_factory=dict)
+    runs: dict[str, RunData] = field(default_factory=dict)
+    known: dict[str, ScannerInfo] = field(default_factory=dict)  # digest -> stored report's scanner
+    current_scanner: ScannerInfo | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    namespace: str
+    name: str
+    reason: str
+    message: str
+    type: str = "Normal"
+
+
+@dataclass
+class Plan:
+    apply: list[dict[str, Any]] = field(default_factory=list)
+    delete: list[tuple[str, str, str]] = field(default_factory=list)  # kind, namespace, name
+    put_objects: list[tuple[str, bytes]] = field(default_factory=list)
+    status: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)

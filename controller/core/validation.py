@@ -1,0 +1,50 @@
+"""Validate a Registry spec with the same code the Jobs use (pure).
+
+Returns the first problem as InvalidInput naming the spec field, or None.
+"""
+
+from __future__ import annotations
+
+from controller.api.registry import RegistrySpec
+from controller.core.schedule import normalize
+from job_images.discovery.celfilter import MatchCondition, TagFilter
+from job_images.discovery.client import normalize_registry_url
+from job_images.discovery.names import validate_pattern
+from job_images.discovery.platforms import validate_platform
+from job_images.errors import InvalidInput
+from job_images.scanning.policy import parse_allow_entry
+
+
+def validate_spec(spec: RegistrySpec) -> InvalidInput | None:
+    try:
+        _validate(spec)
+    except InvalidInput as exc:
+        return exc
+    return None
+
+
+def _validate(spec: RegistrySpec) -> None:
+    try:
+        normalize_registry_url(spec.url, spec.insecure)
+    except InvalidInput as exc:
+        raise InvalidInput("spec.url", exc.reason) from exc
+    normalize(spec.schedule)
+    for i, repo in enumerate(spec.repositories):
+        field = f"spec.repositories[{i}]"
+        try:
+            validate_pattern(repo.name)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{field}.name", exc.reason) from exc
+        conditions = [MatchCondition(c.name, c.expression) for c in repo.matchConditions]
+        names = [c.name for c in conditions]
+        if len(set(names)) != len(names):
+            raise InvalidInput(f"{field}.matchConditions", "condition names must be unique")
+        TagFilter(conditions, repo.matchOperator, field=f"{field}.matchConditions")
+    for i, p in enumerate(spec.platforms):
+        validate_platform(p.os, p.arch, p.variant or "", field=f"spec.platforms[{i}]")
+    for i, entry in enumerate(spec.policy.allowlist):
+        if not entry.id.strip():
+            raise InvalidInput(f"spec.policy.allowlist[{i}].id", "is empty")
+        parse_allow_entry(entry.id)
+    if spec.caBundle is not None and "BEGIN CERTIFICATE" not in spec.caBundle:
+        raise InvalidInput("spec.caBundle", "is not a PEM certificate bundle")

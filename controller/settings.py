@@ -1,0 +1,24 @@
+"""Controller settings from the environment, prefix REGSCAN_ (pure pydantic-settings)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REGSCAN_", extra="ignore")
+
+    namespace: str = "regscan-system"
+    job_image: str = "regscan:dev"
+    s3_endpoint: str = "http://minio.regscan-system.svc:9000"
+    s3_bucket: str = "regscan"
+    s3_secret: str = Field(default="regscan-s3", description="Secret with accessKey, secretKey")
+    poll_seconds: float = 10.0
+    watch_namespaces: str = ""  # comma-separated; empty = all
+    trivy_db_repository: str | None = None
+    job_ttl_seconds: int = 86400
+    cronjob_history: int = 3
+
+    def watched(self) -> list[str]:
+        return [n.strip() for n in self.watch_namespaces.split(",") if n.strip()]
