@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from job_images.scanning.models import Summary as VulnerabilityCounts  # one schema for counts
+
 Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
 
 
@@ -105,16 +107,6 @@ class LastScan(_Model):
     scanned: int = 0
     reused: int = 0
     failed: int = 0
-
-
-class VulnerabilityCounts(_Model):
-    critical: int = 0
-    high: int = 0
-    medium: int = 0
-    low: int = 0
-    unknown: int = 0
-    fixable: int = 0
-    total: int = 0
 
 
 class PolicyCounts(_Model):

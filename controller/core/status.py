@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal, cast
 
-from controller.api.registry import Condition, LastScan, PolicyCounts, VulnerabilityCounts
+from controller.api.registry import Condition, LastScan, PolicyCounts
 from job_images.scanning.models import RunIndex, Summary
 
 
@@ -40,7 +40,7 @@ def set_condition(
 
 def summarize_run(
     run: str, shards: list[RunIndex], start: str | None, completion: str
-) -> tuple[LastScan, VulnerabilityCounts, PolicyCounts]:
+) -> tuple[LastScan, Summary, PolicyCounts]:
     """Shard results -> status. Each digest and each image is counted once."""
     totals: dict[str, Summary] = {}
     images: dict[tuple[str, str], bool] = {}
@@ -67,14 +67,6 @@ def summarize_run(
         reused=reused,
         failed=failed,
     )
-    vulns = VulnerabilityCounts(
-        critical=total.critical,
-        high=total.high,
-        medium=total.medium,
-        low=total.low,
-        unknown=total.unknown,
-        fixable=total.fixable,
-        total=total.total,
-    )
+    vulns = total
     n_pass = sum(1 for ok in images.values() if ok)
     return last, vulns, PolicyCounts(passing=n_pass, failing=len(images) - n_pass)
