@@ -14,13 +14,14 @@ import sys
 from pathlib import Path
 
 from job_images.discovery.auth import Credentials, load_docker_config
+from job_images.discovery.client import normalize_registry_url
 from job_images.discovery.models import DiscoveryResult, ImageEntry
 from job_images.errors import InvalidInput
 from job_images.scanning.adapters import get_adapter
 from job_images.scanning.adapters.base import AdapterSettings, ImageRef, ScannerAdapter
 from job_images.scanning.lifecycle import update_inventory
 from job_images.scanning.models import Inventory, Report, RunIndex, ShardSpec
-from job_images.scanning.pipeline import ScanOptions, iso, scan_images
+from job_images.scanning.pipeline import ScanOptions, scan_images
 from job_images.scanning.policy import Policy, parse_allow_entry, parse_severity
 from job_images.scanning.table import render_table
 from job_images.store import layout
@@ -139,15 +140,11 @@ def run_scan(args: argparse.Namespace) -> int:
     run_id = new_run_id(now)
     found = discover(spec, previous=load_previous(args.previous))
     store.put(layout.discovery_key(run_id), found.to_json().encode())
-    url = (
-        spec.registry
-        if "://" in spec.registry
-        else ("http://" if spec.options.insecure else "https://") + spec.registry
-    )
-    options = ScanOptions(run_id, url.rstrip("/"), args.parallel, args.rescan, policy=policy)
+    url, host = normalize_registry_url(spec.registry, spec.options.insecure)
+    options = ScanOptions(run_id, url, args.parallel, args.rescan, policy=policy)
     index = scan_images(found.images, adapter, store, spec.credentials, options)
     publish(store, index)
-    _lifecycle(args, store, adapter, found, now)
+    _lifecycle(args, host, store, adapter, found, now)
     sys.stdout.write(render_table(index))
     sys.stdout.write(f"run {run_id}: index at {store.url(layout.run_index_key(run_id))}\n")
     for err in found.errors:
@@ -167,6 +164,7 @@ def _selection(args: argparse.Namespace) -> str:
 
 def _lifecycle(
     args: argparse.Namespace,
+    host: str,
     store: ObjectStore,
     adapter: ScannerAdapter,
     found: DiscoveryResult,
@@ -174,13 +172,13 @@ def _lifecycle(
 ) -> None:
     if found.errors:
         return  # an incomplete listing must not look like deleted images
-    host = found.images[0].registry if found.images else args.registry.split("://")[-1]
-    key = layout.inventory_key(host, _selection(args))
+    selection = _selection(args)
+    key = layout.inventory_key(host, selection)
     data = store.get(key)
     inventory = (
         Inventory.model_validate_json(data)
         if data
-        else Inventory(registry=host, selection=_selection(args))
+        else Inventory(registry=host, selection=selection)
     )
     others: set[str] = set()
     for other_key in store.list(layout.INVENTORY_PREFIX):
@@ -282,8 +280,4 @@ def _job_credentials(args: argparse.Namespace, registry_url: str) -> Credentials
     folder = args.docker_config or os.environ.get("REGSCAN_DOCKER_CONFIG")
     if not folder or not Path(folder).exists():
         return None
-    return load_docker_config(Path(folder), registry_url.split("://")[-1].rstrip("/"))
-
-
-def iso_now() -> str:
-    return iso(dt.datetime.now(dt.UTC))
+    return load_docker_config(Path(folder), normalize_registry_url(registry_url)[1])

@@ -63,7 +63,7 @@ class TrivyAdapter:
         self.db = DBOptions(cache_dir="")
         self._version = ""
         self._db_lock = threading.Lock()
-        self._db_ready = False
+        self._prepared: ScannerInfo | None = None  # metadata, fixed once the DB is prepared
         self.clock = _now
 
     # ---- configuration and metadata ---------------------------------------
@@ -111,6 +111,8 @@ class TrivyAdapter:
         return str(value) if value else None
 
     def metadata(self) -> ScannerInfo:
+        if self._prepared is not None:
+            return self._prepared
         return ScannerInfo(
             name="trivy",
             vendor="Aqua Security",
@@ -121,7 +123,7 @@ class TrivyAdapter:
     def prepare(self) -> None:
         """Download (or check) the vulnerability DB once, before parallel scans share it."""
         with self._db_lock:
-            if self._db_ready:
+            if self._prepared is not None:
                 return
             s = self._settings()
             if self.db.skip_db_update:
@@ -135,7 +137,7 @@ class TrivyAdapter:
             else:
                 argv = download_db_argv(self.trivy, self.db, ca_file=s.ca_file, insecure=s.insecure)
                 self._run(argv, s.timeout, "vulnerability DB download")
-            self._db_ready = True
+            self._prepared = self.metadata()
 
     # ---- the protocol -----------------------------------------------------
     def scan_image(self, image: ImageRef, credentials: Credentials | None) -> ScanResult:
