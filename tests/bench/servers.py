@@ -105,6 +105,31 @@ class Registry:
         _stop(self.proc)
 
 
+def self_signed(key: Path, cert: Path, common_name: str) -> None:
+    """A self-signed RSA certificate (valid 2 days) and its key, written with openssl."""
+    openssl = require("openssl", "apt-get install openssl")
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={common_name}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def make_ca_and_cert(workdir: Path) -> tuple[Path, Path, Path]:
     """A self-signed CA and a server cert for localhost/127.0.0.1. Returns (ca, cert, key)."""
     openssl = require("openssl", "apt-get install openssl")
@@ -113,21 +138,7 @@ def make_ca_and_cert(workdir: Path) -> tuple[Path, Path, Path]:
     ext = workdir / "ext.cnf"
     ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
     run = lambda *a: subprocess.run([openssl, *a], check=True, capture_output=True)  # noqa: E731
-    run(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        str(ca_key),
-        "-out",
-        str(ca),
-        "-days",
-        "2",
-        "-subj",
-        "/CN=regscan test CA",
-    )
+    self_signed(ca_key, ca, "regscan test CA")
     run(
         "req",
         "-newkey",

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.bench.servers import self_signed
+
 SERVICE = "regscan-bench-registry"
 ISSUER = "regscan-bench-issuer"
 
@@ -32,26 +34,7 @@ class TokenServer:
         self.issued: list[str] = []  # scopes of issued tokens
         self.key = workdir / "token.key"
         self.cert = workdir / "token.pem"
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                str(self.key),
-                "-out",
-                str(self.cert),
-                "-days",
-                "2",
-                "-subj",
-                "/CN=regscan token issuer",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        self_signed(self.key, self.cert, "regscan token issuer")
         der = subprocess.run(
             ["openssl", "x509", "-in", str(self.cert), "-outform", "DER"],
             check=True,

@@ -1,12 +1,9 @@
-"""Discovery against the real registry (anonymous, basic, TLS, bearer) and injected faults."""
+"""Discovery against the real registry: anonymous, basic, TLS and bearer auth, pagination."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,42 +11,14 @@ import pytest
 from job_images.discovery.auth import Credentials
 from job_images.discovery.celfilter import MatchCondition, TagFilter
 from job_images.discovery.client import ClientOptions, RegistryClient
-from job_images.discovery.models import DiscoveryResult
 from job_images.discovery.platforms import parse_platform
-from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
 from job_images.errors import RegistryError
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog
-from tests.bench.faults import FaultProxy, Rule
-from tests.bench.images import OCI_INDEX, Content, Package, Pusher, build_image, index_for
+from tests.bench.faults import FaultProxy
+from tests.bench.images import Pusher, build_image
 from tests.bench.tokenserver import TokenServer
-
-TINY = Content("alpine", "3.18.4", [Package("busybox", "1.36.1-r0")])
-FAST = ClientOptions(retries=3, backoff=0.01, max_backoff=0.05, timeout=5)
-
-
-def run(url: str, *patterns: str, **kw: object) -> DiscoveryResult:
-    options = kw.pop("options", FAST)
-    selectors = [RepositorySelector(p, kw.get("tag_filter"), kw.get("max_tags")) for p in patterns]  # type: ignore[arg-type]
-    spec = DiscoverySpec(url, selectors, kw.get("platforms", []), kw.get("credentials"), options)  # type: ignore[arg-type]
-    return discover(spec, previous=kw.get("previous"))  # type: ignore[arg-type]
-
-
-def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "job_images.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@pytest.fixture
-def proxy(registry: servers.Registry, samples: SampleCatalog) -> Iterator[FaultProxy]:
-    p = FaultProxy(registry.url, paginate_tags=True)
-    yield p
-    p.stop()
+from tests.integration.helpers import FAST, TINY, regscan, run
 
 
 def test_sample_catalog(registry: servers.Registry, samples: SampleCatalog) -> None:
@@ -121,7 +90,7 @@ def test_basic_auth(registry_basic: servers.Registry, tmp_path: Path) -> None:
 
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     (cfg / "config.json").write_text(json.dumps({"auths": {registry_basic.host: {"auth": token}}}))
-    out = cli(
+    out = regscan(
         "discover",
         "--registry",
         registry_basic.url,
@@ -132,7 +101,7 @@ def test_basic_auth(registry_basic: servers.Registry, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["images"][0]["tags"] == ["v1"]
-    bad = cli(
+    bad = regscan(
         "discover",
         "--registry",
         registry_basic.url,
@@ -223,134 +192,6 @@ def test_expired_token_is_refreshed(tmp_path: Path) -> None:
         tokens.stop()
 
 
-def test_unreachable_host_cli_exit_1() -> None:
-    port = servers.free_port()
-    out = cli("discover", "--registry", f"http://127.0.0.1:{port}", "--retries", "1")
-    assert out.returncode == 1
-    assert f"127.0.0.1:{port}" in out.stderr and "unreachable" in out.stderr
-
-
-@pytest.mark.parametrize(
-    ("args", "option"),
-    [
-        (["--tag-filter", "tag +"], "tag-filter"),
-        (["--tag-filter", "nope(tag)"], "tag-filter"),
-        (["--platform", "linux/amd46"], "platform"),
-        (["--registry", "ftp://x"], "registry"),
-        (["--repository", "../etc"], "repository"),
-        (["--match-operator", "xor"], "match-operator"),
-    ],
-)
-def test_invalid_input_exit_2_before_any_request(args: list[str], option: str) -> None:
-    proxy_less = (
-        f"http://127.0.0.1:{servers.free_port()}"  # nothing listens: a request would fail with 1
-    )
-    argv = ["discover", "--registry", proxy_less, *args]
-    if "--registry" in args:
-        argv = ["discover", *args]
-    out = cli(*argv)
-    assert out.returncode == 2, out.stderr
-    assert option in out.stderr
-    assert len(out.stderr.strip().splitlines()) <= 2
-
-
-def test_500_twice_then_success(proxy: FaultProxy) -> None:
-    rule = proxy.add(Rule(path=r"/tags/list", status=500, times=2))
-    result = run(proxy.url, "samples/python")
-    assert rule.hits == 2
-    assert result.stats.requests["retry"] == 2
-    assert [i.repository for i in result.images] == ["samples/python"]
-
-
-def test_429_honours_retry_after(proxy: FaultProxy) -> None:
-    proxy.add(
-        Rule(
-            path=r"/manifests/stable",
-            status=429,
-            times=1,
-            headers={"Retry-After": "1"},
-            method="HEAD",
-        )
-    )
-    slept: list[float] = []
-    client = RegistryClient(proxy.url, None, FAST, sleep=slept.append)
-    spec = DiscoverySpec(proxy.url, [RepositorySelector("samples/python")], [], None, FAST)
-    result = discover(spec, client=client)
-    assert slept == [1.0]
-    assert result.images[0].tags == ["1.0", "1.0.0", "stable"]
-
-
-def test_429_without_end_fails_with_status(proxy: FaultProxy) -> None:
-    proxy.add(Rule(path=r"/tags/list", status=429, headers={"Retry-After": "0"}))
-    with pytest.raises(RegistryError) as err:
-        run(proxy.url, "samples/python")
-    assert err.value.status == 429
-
-
-def test_403_and_404_repositories_are_recorded(proxy: FaultProxy) -> None:
-    proxy.add(
-        Rule(
-            path=r"/v2/samples/debian/tags/list",
-            status=403,
-            body=b'{"errors":[{"code":"DENIED","message":"no"}]}',
-        )
-    )
-    result = run(proxy.url, "samples/debian", "samples/python", "samples/missing")
-    errors = {e.repository: e.message for e in result.errors}
-    assert "403" in errors["samples/debian"] and "DENIED" in errors["samples/debian"]
-    assert "404" in errors["samples/missing"]
-    assert {i.repository for i in result.images} == {"samples/python"}
-    with pytest.raises(RegistryError, match="404"):
-        run(proxy.url, "samples/missing")
-
-
-def test_malformed_manifest_is_reported_and_run_continues(
-    registry: servers.Registry, proxy: FaultProxy
-) -> None:
-    pusher = Pusher(registry.url)
-    bad = pusher.push_image(
-        "faulty/app", ["broken"], build_image(Content("alpine", "3.18.4", [Package("zlib", "1")]))
-    )
-    pusher.push_image("faulty/app", ["good"], build_image(TINY))
-    proxy.add(
-        Rule(
-            path=rf"/v2/faulty/app/manifests/{bad}",
-            status=200,
-            method="GET",
-            body=b"{not json",
-            headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
-        )
-    )
-    result = run(proxy.url, "faulty/app")
-    assert [i.tags for i in result.images] == [["good"]]
-    assert len(result.errors) == 1 and bad in result.errors[0].message
-    assert "does not match" in result.errors[0].message or "not JSON" in result.errors[0].message
-
-
-def test_index_with_only_unknown_children(registry: servers.Registry) -> None:
-    pusher = Pusher(registry.url)
-    child = build_image(TINY)
-    pusher.push_image("odd/attest", [], child)
-    body = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [
-                {
-                    "mediaType": child.media_type,
-                    "digest": child.digest,
-                    "size": len(child.manifest),
-                    "platform": {"os": "unknown", "architecture": "unknown"},
-                }
-            ],
-        }
-    ).encode()
-    pusher.manifest("odd/attest", "only-attestations", body, OCI_INDEX)
-    result = run(registry.url, "odd/attest")
-    assert result.images == [] and result.errors == []
-    assert result.stats.tags_matched == 1
-
-
 def test_zero_tags_and_128_char_tags(registry: servers.Registry) -> None:
     pusher = Pusher(registry.url)
     pusher.push_image("odd/untagged", [], build_image(TINY))  # pushed by digest only
@@ -388,20 +229,3 @@ def test_catalog_of_thousands_paginates(tmp_path: Path) -> None:
         assert result.stats.requests["get"] == 1  # one digest shared by all repositories
     finally:
         reg.stop()
-
-
-def test_index_entries_from_untrusted_registry_do_not_crash(registry: servers.Registry) -> None:
-    pusher = Pusher(registry.url)
-    a = build_image(TINY, "linux/amd64")
-    pusher.push_image("odd/weird", [], a)
-    doc = json.loads(index_for([a], attestation=False))
-    doc["manifests"][0]["platform"] = {
-        "os": "plan10",
-        "architecture": "quantum",
-        "variant": "$(id)",
-    }
-    pusher.manifest("odd/weird", "v1", json.dumps(doc).encode(), OCI_INDEX)
-    result = run(registry.url, "odd/weird")
-    assert [i.platform for i in result.images] == ["plan10/quantum/$(id)"]
-    filtered = run(registry.url, "odd/weird", platforms=[parse_platform("linux/amd64")])
-    assert filtered.images == []

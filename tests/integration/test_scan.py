@@ -1,60 +1,24 @@
-"""Scanning against the real registry, real Trivy with the fixture DB, and real S3."""
+"""Scanning against the real registry, real Trivy with the fixture DB: reports, reuse, lifecycle."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from job_images.discovery.models import ImageEntry
-from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
-from job_images.scanning.adapters.base import AdapterError, AdapterSettings, ImageRef
-from job_images.scanning.adapters.trivy import TrivyAdapter
-from job_images.scanning.models import Report, RunIndex, ShardSpec
-from job_images.scanning.pipeline import ScanOptions, scan_images
+from job_images.scanning.adapters.base import AdapterError, ImageRef
+from job_images.scanning.models import Report, RunIndex
 from job_images.store import layout
 from job_images.store.backends import FilesystemStore
 from tests.bench import servers
 from tests.bench.catalog import DECOYS, PLANTED, SampleCatalog, fixture_db
-from tests.bench.faulty_trivy import write_wrapper
 from tests.bench.images import Content, Package, Pusher, build_image
 from tests.bench.trivydb import write_db
-
-
-def regscan(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "job_images.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def adapter(
-    store: FilesystemStore, cache: Path, trivy: str | None = None, timeout: float = 120
-) -> TrivyAdapter:
-    a = TrivyAdapter()
-    opts: dict[str, Any] = {"cache_dir": str(cache), "skip_db_update": True}
-    if trivy:
-        opts["trivy"] = trivy
-    a.configure(AdapterSettings(store=store, timeout=timeout, options=opts))
-    return a
-
-
-def images_of(registry: servers.Registry, *patterns: str) -> list[ImageEntry]:
-    spec = DiscoverySpec(registry.url, [RepositorySelector(p) for p in patterns])
-    return discover(spec).images
+from tests.integration.helpers import adapter, regscan, scan_args
 
 
 @pytest.fixture(scope="module")
@@ -67,20 +31,17 @@ def first_scan(
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     out = tmp_path_factory.mktemp("results")
     proc = regscan(
-        "scan",
-        "--registry",
-        registry.url,
-        "--repository",
-        "samples/*",
-        "--repository",
-        "mirror/alpine",
-        "--output-dir",
-        str(out),
-        "--cache-dir",
-        str(trivy_cache),
-        "--skip-db-update",
-        "--fail-on",
-        "critical",
+        *scan_args(
+            registry.url,
+            out,
+            trivy_cache,
+            "--repository",
+            "samples/*",
+            "--repository",
+            "mirror/alpine",
+            "--fail-on",
+            "critical",
+        )
     )
     return out, proc
 
@@ -124,18 +85,7 @@ def test_rerun_reuses_and_report_command(
     first_scan: tuple[Path, Any], registry: servers.Registry, trivy_cache: Path
 ) -> None:
     out, _ = first_scan
-    proc = regscan(
-        "scan",
-        "--registry",
-        registry.url,
-        "--repository",
-        "samples/*",
-        "--output-dir",
-        str(out),
-        "--cache-dir",
-        str(trivy_cache),
-        "--skip-db-update",
-    )
+    proc = regscan(*scan_args(registry.url, out, trivy_cache, "--repository", "samples/*"))
     assert proc.returncode == 0, proc.stderr
     index = RunIndex.model_validate_json((out / "runs" / "latest.json").read_bytes())
     assert index.scanned == 0 and index.reused == 6
@@ -220,220 +170,6 @@ def test_missing_db_and_missing_trivy(tmp_path: Path) -> None:
     assert "unreachable" not in proc.stderr  # failed before any registry request
 
 
-@pytest.mark.parametrize("mode", ["crash", "hang"])
-def test_trivy_crash_or_hang_is_recorded_and_run_continues(
-    mode: str,
-    registry: servers.Registry,
-    samples: SampleCatalog,
-    trivy_cache: Path,
-    trivy_bin: str,
-    tmp_path: Path,
-) -> None:
-    victim = samples.debian_children["linux/arm64"]
-    wrapper = write_wrapper(tmp_path / "trivy", trivy_bin, mode, match=victim)
-    store = FilesystemStore(tmp_path / "out")
-    images = images_of(registry, "samples/debian", "samples/python")
-    options = ScanOptions("run-fault", registry.url, parallel=2, retries=1, retry_delay=0)
-    start = time.monotonic()
-    index = scan_images(
-        images, adapter(store, trivy_cache, wrapper, timeout=3), store, None, options
-    )
-    assert time.monotonic() - start < 60
-    status = {i.digest: (i.status, i.error_code) for i in index.images}
-    assert status[victim][0] == "failed"
-    assert status[victim][1] == ("Timeout" if mode == "hang" else "ScannerFailed")
-    assert index.failed == 1 and index.scanned == 2
-    assert not store.exists(layout.report_key(victim)) and not store.exists(layout.sbom_key(victim))
-
-
-def test_image_deleted_between_discovery_and_scan(
-    registry: servers.Registry, trivy_cache: Path, tmp_path: Path
-) -> None:
-    pusher = Pusher(registry.url)
-    gone = pusher.push_image(
-        "churn/app",
-        ["old"],
-        build_image(Content("alpine", "3.18.4", [Package("zlib", "1.2.13-r1")])),
-    )
-    pusher.push_image(
-        "churn/app",
-        ["new"],
-        build_image(Content("alpine", "3.18.4", [Package("zlib", "1.2.13-r2")])),
-    )
-    images = images_of(registry, "churn/app")
-    assert (
-        httpx.delete(f"{registry.url}/v2/churn/app/manifests/{gone}", trust_env=False).status_code
-        == 202
-    )
-    store = FilesystemStore(tmp_path)
-    index = scan_images(
-        images,
-        adapter(store, trivy_cache),
-        store,
-        None,
-        ScanOptions("run-del", registry.url, retry_delay=0),
-    )
-    by = {i.tags[0]: i for i in index.images}
-    assert by["old"].status == "failed" and by["old"].error_code == "ImageNotFound"
-    assert by["new"].status == "ok"
-
-
-def test_dangerous_names_never_escape_or_execute(
-    registry: servers.Registry, trivy_cache: Path, tmp_path: Path
-) -> None:
-    marker = tmp_path / "pwned"
-    evil = ImageEntry(
-        registry=registry.host,
-        repository=f"../../x $(touch {marker})",
-        tags=[f"`touch {marker}`", "../../etc"],
-        digest="sha256:" + "b" * 64,
-        platform="linux/amd64",
-    )
-    root = tmp_path / "store"
-    store = FilesystemStore(root)
-    index = scan_images(
-        [evil],
-        adapter(store, trivy_cache),
-        store,
-        None,
-        ScanOptions("run-evil", registry.url, retry_delay=0),
-    )
-    assert index.images[0].status == "failed"
-    assert not marker.exists()
-    assert all(
-        p.resolve().is_relative_to(root.resolve())
-        for p in tmp_path.rglob("*")
-        if p.is_file() and p.parent != tmp_path
-    )
-    assert list(root.rglob("*")) == []  # nothing half-written
-
-
-def test_s3_backend_and_bad_credentials(
-    registry: servers.Registry, samples: SampleCatalog, s3: servers.S3Server, trivy_cache: Path
-) -> None:
-    env = {"AWS_ACCESS_KEY_ID": s3.access_key, "AWS_SECRET_ACCESS_KEY": s3.secret_key}
-    args = [
-        "scan",
-        "--registry",
-        registry.url,
-        "--repository",
-        "samples/python",
-        "--s3-endpoint",
-        s3.url,
-        "--s3-bucket",
-        "regscan-results",
-        "--s3-prefix",
-        "team-a",
-        "--cache-dir",
-        str(trivy_cache),
-        "--skip-db-update",
-    ]
-    ok = regscan(*args, env=env)
-    assert ok.returncode == 0, ok.stderr
-    from minio import Minio
-
-    client = Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
-    names = {
-        o.object_name
-        for o in client.list_objects("regscan-results", prefix="team-a/", recursive=True)
-    }
-    assert f"team-a/{layout.report_key(samples.python_digest)}" in names
-    assert f"team-a/{layout.sbom_key(samples.python_digest)}" in names
-    assert "team-a/runs/latest.json" in names
-    rep = regscan("report", "s3://regscan-results/team-a", "--s3-endpoint", s3.url, env=env)
-    assert rep.returncode == 0 and "samples/python" in rep.stdout
-    bad = regscan(*args, env={**env, "AWS_SECRET_ACCESS_KEY": "wrong-secret"}, timeout=60)
-    assert bad.returncode == 1 and "SignatureDoesNotMatch" in bad.stderr
-    assert "wrong-secret" not in bad.stderr + bad.stdout
-    start = time.monotonic()
-    down = regscan(
-        *[a if a != s3.url else f"http://127.0.0.1:{servers.free_port()}" for a in args],
-        env=env,
-        timeout=60,
-    )
-    assert down.returncode == 1 and "unreachable" in down.stderr
-    assert time.monotonic() - start < 30
-    after = {o.object_name for o in client.list_objects("regscan-results", recursive=True)}
-    assert after == names  # failed runs wrote nothing
-
-
-def _shard(
-    store: FilesystemStore, run: str, registry: servers.Registry, images: list[ImageEntry]
-) -> None:
-    spec = ShardSpec(
-        runId=run,
-        shard=0,
-        registryUrl=registry.url,
-        images=[i.model_dump(by_alias=True) for i in images],
-    )
-    store.put(layout.shard_key(run, 0), spec.to_json())
-
-
-def test_job_shard_killed_midway_finishes_on_rerun(
-    registry: servers.Registry,
-    samples: SampleCatalog,
-    trivy_cache: Path,
-    trivy_bin: str,
-    tmp_path: Path,
-) -> None:
-    store = FilesystemStore(tmp_path / "store")
-    images = images_of(registry, "samples/*")
-    _shard(store, "run-kill", registry, images)
-    slow = (
-        write_wrapper(tmp_path / "bin" / "trivy", trivy_bin, "slow", delay=1.5)
-        if (tmp_path / "bin").mkdir() is None
-        else ""
-    )
-    args = [
-        "job",
-        "scan",
-        "--run",
-        "run-kill",
-        "--output-dir",
-        str(tmp_path / "store"),
-        "--cache-dir",
-        str(trivy_cache),
-        "--skip-db-update",
-        "--parallel",
-        "1",
-    ]
-    env = {
-        **os.environ,
-        "JOB_COMPLETION_INDEX": "0",
-        "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "job_images.cli", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while not store.list("reports/") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    done_before = {k for k in store.list("reports/") if k.endswith(".sarif.json")}
-    assert 1 <= len(done_before) < 6
-    assert store.get(layout.shard_result_key("run-kill", 0)) is None
-    assert slow
-    rerun = regscan(*args, env={"JOB_COMPLETION_INDEX": "0"})
-    assert rerun.returncode == 0, rerun.stderr
-    result = RunIndex.model_validate_json(store.get(layout.shard_result_key("run-kill", 0)) or b"")
-    assert len(result.images) == len(images) and result.failed == 0
-    assert result.reused + result.scanned == 6 and result.reused >= len(done_before) // 2
-    assert len({k for k in store.list("reports/") if k.endswith(".sarif.json")}) == 6
-
-
-def test_job_scan_bad_input(tmp_path: Path) -> None:
-    out = regscan("job", "scan", "--run", "../x", "--shard", "0", "--output-dir", str(tmp_path))
-    assert out.returncode == 2 and "run" in out.stderr
-    out = regscan("job", "scan", "--run", "r1", "--output-dir", str(tmp_path))
-    assert out.returncode == 2 and "JOB_COMPLETION_INDEX" in out.stderr
-    out = regscan("job", "scan", "--run", "r1", "--shard", "4", "--output-dir", str(tmp_path))
-    assert out.returncode == 2 and "no shard list" in out.stderr
-
-
 def test_lifecycle_and_db_update_notification(
     registry: servers.Registry, trivy_cache: Path, tmp_path: Path
 ) -> None:
@@ -445,20 +181,9 @@ def test_lifecycle_and_db_update_notification(
         "life/app", ["drop"], build_image(Content("alpine", "3.18.4", [Package("zlib", "1.0-r1")]))
     )
     out = tmp_path / "out"
-    args = [
-        "scan",
-        "--registry",
-        registry.url,
-        "--repository",
-        "life/app",
-        "--output-dir",
-        str(out),
-        "--cache-dir",
-        str(trivy_cache),
-        "--skip-db-update",
-        "--grace-days",
-        "0",
-    ]
+    args = scan_args(
+        registry.url, out, trivy_cache, "--repository", "life/app", "--grace-days", "0"
+    )
     assert regscan(*args).returncode == 0
     store = FilesystemStore(out)
     assert store.exists(layout.report_key(drop))

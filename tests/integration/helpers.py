@@ -1,0 +1,75 @@
+"""Helpers shared by the integration tests: run discovery, run the CLI, build an adapter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from job_images.discovery.client import ClientOptions
+from job_images.discovery.models import DiscoveryResult, ImageEntry
+from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
+from job_images.scanning.adapters.base import AdapterSettings
+from job_images.scanning.adapters.trivy import TrivyAdapter
+from job_images.store.backends import FilesystemStore
+from tests.bench import servers
+from tests.bench.images import Content, Package
+
+TINY = Content("alpine", "3.18.4", [Package("busybox", "1.36.1-r0")])
+
+
+FAST = ClientOptions(retries=3, backoff=0.01, max_backoff=0.05, timeout=5)
+
+
+def run(url: str, *patterns: str, **kw: object) -> DiscoveryResult:
+    options = kw.pop("options", FAST)
+    selectors = [RepositorySelector(p, kw.get("tag_filter"), kw.get("max_tags")) for p in patterns]  # type: ignore[arg-type]
+    spec = DiscoverySpec(url, selectors, kw.get("platforms", []), kw.get("credentials"), options)  # type: ignore[arg-type]
+    return discover(spec, previous=kw.get("previous"))  # type: ignore[arg-type]
+
+
+def regscan(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the `regscan` CLI in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "job_images.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def scan_args(url: str, out: Path, cache: Path, *extra: str) -> list[str]:
+    """`regscan scan` against `url` into folder `out`, with the prepared fixture DB `cache`."""
+    return [
+        "scan",
+        "--registry",
+        url,
+        "--output-dir",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--skip-db-update",
+        *extra,
+    ]
+
+
+def adapter(
+    store: FilesystemStore, cache: Path, trivy: str | None = None, timeout: float = 120
+) -> TrivyAdapter:
+    a = TrivyAdapter()
+    opts: dict[str, Any] = {"cache_dir": str(cache), "skip_db_update": True}
+    if trivy:
+        opts["trivy"] = trivy
+    a.configure(AdapterSettings(store=store, timeout=timeout, options=opts))
+    return a
+
+
+def images_of(registry: servers.Registry, *patterns: str) -> list[ImageEntry]:
+    spec = DiscoverySpec(registry.url, [RepositorySelector(p) for p in patterns])
+    return discover(spec).images
