@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     trivy_db_repository: str | None = None
     job_ttl_seconds: int = 86400
     cronjob_history: int = 3
+    # digests whose report used a DB older than this are queued again (0: never); the
+    # Job re-uses the stored report when its scanner and DB are still current
+    rescan_after_hours: float = 24.0
 
     def watched(self) -> list[str]:
         return [n.strip() for n in self.watch_namespaces.split(",") if n.strip()]

@@ -18,4 +18,5 @@ REGISTRY_UID = "regscan.dev/registry-uid"
 RUN_ID = "regscan.dev/run-id"
 SPEC_HASH = "regscan.dev/spec-hash"
 SCAN_REQUESTED = "regscan.dev/scan-requested"  # annotation on a Registry: any new value = run now
+APPLIED_HASH = "regscan.dev/applied-hash"  # hash of the object as the controller applied it
 HANDLED_REQUEST = "regscan.dev/handled-scan-request"  # annotation on the CronJob

@@ -225,3 +225,14 @@ def auth_secret_copy(
 
 def spec_hash(spec: RegistrySpec) -> str:
     return naming.short_hash(json.dumps(spec.model_dump(mode="json"), sort_keys=True), length=16)
+
+
+def policy_hash(spec: RegistrySpec) -> str:
+    return naming.short_hash(
+        json.dumps(spec.policy.model_dump(mode="json"), sort_keys=True), length=16
+    )
+
+
+def object_hash(obj: dict[str, Any]) -> str:
+    """What the controller last applied, kept in an annotation to skip unchanged applies."""
+    return naming.short_hash(json.dumps(obj, sort_keys=True), length=16)

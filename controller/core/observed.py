@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from job_images.discovery.models import DiscoveryResult
-from job_images.scanning.models import RunIndex, ScannerInfo
+from job_images.scanning.models import RunIndex
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,11 @@ class AuthSecret:
 
 @dataclass
 class RunData:
+    """What the store holds for a run the controller is working on."""
+
     discovery: DiscoveryResult | None = None
     shard_results: dict[int, RunIndex] = field(default_factory=dict)
+    previous: RunIndex | None = None  # the Registry's last merged run index
 
 
 @dataclass
@@ -63,8 +66,6 @@ class Observed:
     secrets: list[ObjectObs] = field(default_factory=list)
     auth: dict[tuple[str, str], AuthSecret | None] = field(default_factory=dict)
     runs: dict[str, RunData] = field(default_factory=dict)
-    known: dict[str, ScannerInfo] = field(default_factory=dict)  # digest -> stored report's scanner
-    current_scanner: ScannerInfo | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from controller.api import labels as L
 from controller.api.registry import LastDiscovery, RegistrySpec, RegistryStatus
 from controller.core import builders, naming
-from controller.core.observed import Event, JobObs, Observed, Plan, RegistryObs
+from controller.core.observed import Event, JobObs, Observed, Plan, RegistryObs, RunData
+from controller.core.runindex import known_scanners, merge_run, newest_scanner
 from controller.core.schedule import next_time
 from controller.core.sharding import digests_to_scan, make_shards
 from controller.core.status import iso, set_condition, summarize_run
@@ -35,16 +36,53 @@ def _owned_by(obj_labels: dict[str, str], reg: RegistryObs) -> bool:
 
 def reconcile(observed: Observed, settings: Settings, now: dt.datetime) -> Plan:
     plan = Plan()
-    live = {(r.namespace, r.name) for r in observed.registries if not r.deleting}
     for reg in observed.registries:
-        if not reg.deleting:
-            _Registry(reg, observed, settings, now, plan).run()
-    _cleanup(observed, live, plan)
+        reconcile_registry(reg, observed, settings, now, plan)
+    cleanup(observed, settings, plan)
     return plan
 
 
-def _cleanup(observed: Observed, live: set[tuple[str, str]], plan: Plan) -> None:
+def reconcile_registry(
+    reg: RegistryObs, observed: Observed, settings: Settings, now: dt.datetime, plan: Plan
+) -> None:
+    """One Registry's part of the plan (the loop calls this per Registry to isolate faults)."""
+    if reg.deleting:
+        return
+    mine = Plan()
+    _Registry(reg, observed, settings, now, mine).run()
+    _skip_unchanged(mine, observed)
+    plan.apply += mine.apply
+    plan.delete += mine.delete
+    plan.put_objects += mine.put_objects
+    plan.status += mine.status
+    plan.events += mine.events
+
+
+def _skip_unchanged(plan: Plan, observed: Observed) -> None:
+    """Stamp each desired object with its hash; drop those already applied as they are.
+
+    Jobs are immutable once created, so an existing Job of the same name is left alone.
+    """
+    seen = {("CronJob", o.name): o.annotations for o in observed.cronjobs}
+    seen |= {("Secret", o.name): o.annotations for o in observed.secrets}
+    jobs = {j.name for j in observed.jobs}
+    keep = []
+    for obj in plan.apply:
+        name = obj["metadata"]["name"]
+        if obj["kind"] == "Job":
+            if name not in jobs:
+                keep.append(obj)
+            continue
+        digest = builders.object_hash(obj)
+        obj["metadata"].setdefault("annotations", {})[L.APPLIED_HASH] = digest
+        if seen.get((obj["kind"], name), {}).get(L.APPLIED_HASH) != digest:
+            keep.append(obj)
+    plan.apply = keep
+
+
+def cleanup(observed: Observed, settings: Settings, plan: Plan) -> None:
     """Objects of deleted Registries (owner references cannot cross namespaces)."""
+    live = {(r.namespace, r.name) for r in observed.registries if not r.deleting}
 
     def gone(lbl: dict[str, str]) -> bool:
         return (lbl.get(L.REGISTRY_NAMESPACE, ""), lbl.get(L.REGISTRY_NAME, "")) not in live
@@ -56,7 +94,7 @@ def _cleanup(observed: Observed, live: set[tuple[str, str]], plan: Plan) -> None
     ):
         for obj in items:
             if gone(obj.labels):
-                plan.delete.append((kind, "", obj.name))
+                plan.delete.append((kind, settings.namespace, obj.name))
 
 
 class _Registry:
@@ -214,19 +252,30 @@ class _Registry:
             None,
         )
         if scan_job is None:
-            return self._start_scan(spec, run, found.images, secret)
+            return self._start_scan(spec, run, data, secret)
         if scan_job.active or not (scan_job.succeeded or scan_job.failed):
             self.condition("Scanning", "True", "Running", f"Job {scan_job.name}")
             return
-        self._finish(run, scan_job, data.shard_results)
+        self._finish(spec, run, scan_job, data)
 
-    def _start_scan(
-        self, spec: RegistrySpec, run: str, images: list[Any], secret: str | None
-    ) -> None:
-        todo = digests_to_scan(images, self.obs.known, self.obs.current_scanner)
+    def _todo(self, spec: RegistrySpec, data: RunData) -> list[Any]:
+        assert data.discovery is not None
+        prev = data.previous
+        known = known_scanners(prev)
+        if prev is not None and prev.policy_hash != builders.policy_hash(spec):
+            known = {}  # a policy change: every image is checked again (reports are re-used)
+        stale = None
+        if self.settings.rescan_after_hours > 0:
+            stale = iso(self.now - dt.timedelta(hours=self.settings.rescan_after_hours))
+        current = newest_scanner(list(known.values()))
+        return digests_to_scan(data.discovery.images, known, current, stale)
+
+    def _start_scan(self, spec: RegistrySpec, run: str, data: RunData, secret: str | None) -> None:
+        images = data.discovery.images if data.discovery else []
+        todo = self._todo(spec, data)
         shards = make_shards(todo, spec.scan.batchSize)
         if not shards:
-            self._finish(run, None, {})
+            self._finish(spec, run, None, data)
             self.event(
                 "ScanSkipped", f"run {run}: nothing to scan, all {len(images)} images current"
             )
@@ -264,14 +313,24 @@ class _Registry:
         self.condition("Scanning", "True", "Started", f"{len(todo)} images in {len(shards)} shards")
         self.event("ScanStarted", f"run {run}: {len(todo)} images in {len(shards)} shards")
 
-    def _finish(self, run: str, job: JobObs | None, results: dict[int, Any]) -> None:
-        shards = [results[k] for k in sorted(results)]
-        start = job.start_time if job else iso(self.now)
-        last, vulns, policy = summarize_run(run, shards, start, iso(self.now))
-        self.status.lastScan, self.status.vulnerabilities, self.status.policy = last, vulns, policy
-        self.status.reports = (
-            f"s3://{self.settings.s3_bucket}/{self.reg.namespace}/{layout.run_index_key(run)}"
+    def _finish(self, spec: RegistrySpec, run: str, job: JobObs | None, data: RunData) -> None:
+        assert data.discovery is not None
+        start = (job.start_time if job else None) or iso(self.now)
+        merged = merge_run(
+            run,
+            spec.url.rstrip("/"),
+            data.discovery.images,
+            [data.shard_results[k] for k in sorted(data.shard_results)],
+            data.previous,
+            start,
+            iso(self.now),
+            builders.policy_hash(spec),
         )
+        key = f"{self.reg.namespace}/{layout.run_index_key(run)}"
+        self.plan.put_objects.append((key, merged.to_json()))
+        last, vulns, policy = summarize_run(merged, start)
+        self.status.lastScan, self.status.vulnerabilities, self.status.policy = last, vulns, policy
+        self.status.reports = f"s3://{self.settings.s3_bucket}/{key}"
         self.condition("Scanning", "False", "Idle")
         if job is not None and (job.failed or job.failed_indexes):
             self.condition(

@@ -13,19 +13,29 @@ def fingerprint(info: ScannerInfo | None) -> tuple[str, str, str]:
 
 
 def digests_to_scan(
-    images: list[ImageEntry], known: dict[str, ScannerInfo], current: ScannerInfo | None
+    images: list[ImageEntry],
+    known: dict[str, ScannerInfo],
+    current: ScannerInfo | None,
+    stale_before: str | None = None,
 ) -> list[ImageEntry]:
     """New digests; all digests when the scanner or DB changed; none already current.
 
     `known` maps digest -> the scanner that produced its stored report; `current` is the
     newest scanner seen (None: nothing scanned yet, so everything unknown is new).
+    `stale_before` (ISO time): a report made with a DB updated before it is queued
+    again, so a DB update is noticed even when no new digest shows it.
     """
     want = fingerprint(current)
-    return [
-        i
-        for i in images
-        if i.digest not in known or (current is not None and fingerprint(known[i.digest]) != want)
-    ]
+
+    def needs(digest: str) -> bool:
+        info = known.get(digest)
+        if info is None:
+            return True
+        if current is not None and fingerprint(info) != want:
+            return True
+        return stale_before is not None and (info.db_updated_at or "") < stale_before
+
+    return [i for i in images if needs(i.digest)]
 
 
 def make_shards(images: list[ImageEntry], batch_size: int) -> list[list[ImageEntry]]:

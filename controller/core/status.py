@@ -38,35 +38,21 @@ def set_condition(
     return [new if c.type == type_ else c for c in conditions]  # keep the order: no churn
 
 
-def summarize_run(
-    run: str, shards: list[RunIndex], start: str | None, completion: str
-) -> tuple[LastScan, Summary, PolicyCounts]:
-    """Shard results -> status. Each digest and each image is counted once."""
-    totals: dict[str, Summary] = {}
+def summarize_run(merged: RunIndex, start: str | None) -> tuple[LastScan, Summary, PolicyCounts]:
+    """A merged run index -> status. Each image (repository, digest) is counted once."""
     images: dict[tuple[str, str], bool] = {}
-    scanned = reused = failed = 0
-    for shard in shards:
-        for img in shard.images:
-            key = (img.repository, img.digest)
-            passing = img.policy is None or img.policy.passed
-            images[key] = images.get(key, True) and passing and img.status == "ok"
-            if img.summary is not None and img.digest not in totals:
-                totals[img.digest] = img.summary
-        scanned += shard.scanned
-        reused += shard.reused
-        failed += shard.failed
-    total = Summary()
-    for s in totals.values():
-        total = total.add(s)
+    for img in merged.images:
+        key = (img.repository, img.digest)
+        passing = img.status == "ok" and (img.policy is None or img.policy.passed)
+        images[key] = images.get(key, True) and passing
     last = LastScan(
-        runId=run,
+        runId=merged.run_id,
         startTime=start,
-        completionTime=completion,
+        completionTime=merged.completed_at,
         images=len(images),
-        scanned=scanned,
-        reused=reused,
-        failed=failed,
+        scanned=merged.scanned,
+        reused=merged.reused,
+        failed=merged.failed,
     )
-    vulns = total
     n_pass = sum(1 for ok in images.values() if ok)
-    return last, vulns, PolicyCounts(passing=n_pass, failing=len(images) - n_pass)
+    return last, merged.totals, PolicyCounts(passing=n_pass, failing=len(images) - n_pass)

@@ -84,6 +84,7 @@ class RunImage(_Model):
     severity: str | None = None
     policy: CheckResult | None = None
     report: str | None = None
+    scanned_with: ScannerInfo | None = Field(default=None, alias="scannedWith")
 
 
 class RunIndex(_Model):
@@ -98,6 +99,7 @@ class RunIndex(_Model):
     reused: int = 0
     failed: int = 0
     policy_failing: int = Field(default=0, alias="policyFailing")
+    policy_hash: str | None = Field(default=None, alias="policyHash")  # set by the controller
 
 
 class ShardSpec(_Model):

@@ -147,6 +147,7 @@ def scan_images(
                 else (out.report.policy or CheckResult(passed=True))
             )
             entry.report = report_key(img.digest)
+            entry.scanned_with = out.report.scanner
         index.images.append(entry)
     _totals(index, outcomes)
     index.completed_at = iso(now())

@@ -11,7 +11,8 @@ import yaml
 
 from controller.api import labels as L
 from controller.api.crd import build_crd, render
-from controller.core import naming
+from controller.api.registry import RegistrySpec
+from controller.core import builders, naming
 from controller.core.observed import AuthSecret, JobObs, ObjectObs, Observed, RegistryObs, RunData
 from controller.core.reconcile import reconcile
 from controller.core.sharding import make_shards
@@ -267,24 +268,64 @@ def test_sharding_keeps_a_digest_in_one_shard() -> None:
     assert [len(s) for s in shards] == [6, 6, 3]
 
 
+def _previous(digests: list[str], info: ScannerInfo, policy: str | None = None) -> RunIndex:
+    prev = _shard_result("run-0", digests)
+    for img in prev.images:
+        img.scanned_with = info
+    prev.policy_hash = policy or builders.policy_hash(RegistrySpec.model_validate(spec()))
+    return prev
+
+
 def test_nothing_to_scan_completes_at_once() -> None:
-    current = ScannerInfo(name="trivy", version="0.76.0", dbUpdatedAt="2026-11-01T00:00:00Z")
+    current = ScannerInfo(name="trivy", version="0.76.0", dbUpdatedAt="2026-11-22T00:00:00Z")
     disc = JobObs("run-1", lbl("discovery"), succeeded=True)
-    obs = Observed(
-        registries=[reg()],
-        jobs=[disc],
-        runs={"run-1": _discovered(2)},
-        known={D[0]: current, D[1]: current},
-        current_scanner=current,
-    )
+    data = _discovered(2)
+    data.previous = _previous(D[:2], current)
+    obs = Observed(registries=[reg()], jobs=[disc], runs={"run-1": data})
     plan = reconcile(obs, SETTINGS, NOW)
-    assert not applied(plan, "Job") and not plan.put_objects
-    assert plan.status[0][2]["lastScan"]["completionTime"] == "2026-11-22T10:30:00Z"
+    assert not applied(plan, "Job")
+    assert [k for k, _ in plan.put_objects] == ["team-a/runs/run-1/index.json"]
+    merged = RunIndex.model_validate_json(plan.put_objects[0][1])
+    assert merged.reused == 2 and merged.scanned == 0 and len(merged.images) == 2
+    status = plan.status[0][2]
+    assert status["lastScan"]["completionTime"] == "2026-11-22T10:30:00Z"
+    assert status["lastScan"]["images"] == 2 and status["vulnerabilities"]["critical"] == 2
     assert any(e.reason == "ScanSkipped" for e in plan.events)
-    newer = current.model_copy(update={"db_updated_at": "2026-11-20T00:00:00Z"})
-    obs.current_scanner = newer  # a DB update: every digest again
-    plan = reconcile(obs, SETTINGS, NOW)
-    assert len(plan.put_objects) == 1
+
+
+def _shards_of(plan: Any) -> list[str]:
+    return [k for k, _ in plan.put_objects if "/shards/" in k]
+
+
+@pytest.mark.parametrize(
+    ("case", "queued"),
+    [
+        ("one new digest", 1),
+        ("a newer DB on one digest", 2),  # the new digest + the one on the old DB
+        ("a DB older than rescanAfterHours", 3),
+        ("the policy changed", 3),
+    ],
+)
+def test_which_digests_need_work(case: str, queued: int) -> None:
+    current = ScannerInfo(name="trivy", version="0.76.0", dbUpdatedAt="2026-11-22T00:00:00Z")
+    prev = _previous(D[:2], current)
+    if case == "a newer DB on one digest":
+        prev.images[0].scanned_with = current.model_copy(
+            update={"db_updated_at": "2026-11-22T06:00:00Z"}
+        )
+    elif case == "a DB older than rescanAfterHours":
+        for img in prev.images:
+            img.scanned_with = current.model_copy(update={"db_updated_at": "2026-11-20T00:00:00Z"})
+    elif case == "the policy changed":
+        prev.policy_hash = "0" * 16
+    data = _discovered(3)
+    data.previous = prev
+    disc = JobObs("run-1", lbl("discovery"), succeeded=True)
+    r = reg(spec=spec(scan={"batchSize": 1}))
+    if case != "the policy changed":
+        prev.policy_hash = builders.policy_hash(RegistrySpec.model_validate(r.spec))
+    plan = reconcile(Observed(registries=[r], jobs=[disc], runs={"run-1": data}), SETTINGS, NOW)
+    assert len(_shards_of(plan)) == queued, case
 
 
 def _shard_result(run: str, digests: list[str], failed: int = 0) -> RunIndex:
@@ -355,7 +396,8 @@ def test_registry_deleted_cleans_up_by_labels() -> None:
         secrets=[ObjectObs("s1", lbl("auth"))],
     )
     plan = reconcile(obs, SETTINGS, NOW)
-    assert sorted(plan.delete) == [("CronJob", "", "c1"), ("Job", "", "j1"), ("Secret", "", "s1")]
+    ns = SETTINGS.namespace
+    assert sorted(plan.delete) == [("CronJob", ns, "c1"), ("Job", ns, "j1"), ("Secret", ns, "s1")]
 
 
 def test_reconcile_is_idempotent() -> None:
@@ -373,7 +415,7 @@ def test_reconcile_is_idempotent() -> None:
         ],
     )
     second = reconcile(obs, SETTINGS, NOW + dt.timedelta(seconds=5))
-    assert second.apply == first.apply  # the same desired objects, applied again: no change
+    assert first.apply and second.apply == []  # unchanged objects are not applied again
     assert second.status == [] and second.delete == []
 
 
