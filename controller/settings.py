@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # digests whose report used a DB older than this are queued again (0: never); the
     # Job re-uses the stored report when its scanner and DB are still current
     rescan_after_hours: float = 24.0
+    metrics_port: int = 8080  # /metrics, /healthz, /readyz; 0 = off
+    lease_seconds: int = 30
+    kubeconfig: str | None = None  # default: in-cluster, else $KUBECONFIG / ~/.kube/config
 
     def watched(self) -> list[str]:
         return [n.strip() for n in self.watch_namespaces.split(",") if n.strip()]

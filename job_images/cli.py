@@ -40,8 +40,9 @@ def _discover(args: argparse.Namespace) -> int:
 
 
 def _controller(args: argparse.Namespace) -> int:
-    sys.stderr.write("regscan controller: not implemented yet (tracked by the controller issue)\n")
-    return 1
+    from controller.__main__ import main as controller_main
+
+    return controller_main()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,11 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--run", required=True)
     j.add_argument("--shard", type=int, default=None, help="default: $JOB_COMPLETION_INDEX")
     j.add_argument("--docker-config", metavar="DIR")
+    j.add_argument("--insecure", action="store_true", help="skip TLS verification / allow http")
     scan_cmd.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
     scan_cmd.add_scan_options(j)
     j.set_defaults(handler=scan_cmd.run_job_scan)
+    from job_images.job_discover import run_job_discover
 
-    p = sub.add_parser("controller", help="run the Kubernetes controller")
+    j = jobs.add_parser("discover", help="discover a Registry's images for a run")
+    j.add_argument("--run", default=None, help="default: $REGSCAN_RUN_ID")
+    j.add_argument("--docker-config", metavar="DIR")
+    scan_cmd.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
+    j.set_defaults(handler=run_job_discover)
+
+    p = sub.add_parser(
+        "controller", help="run the Kubernetes controller (settings from REGSCAN_* variables)"
+    )
     p.set_defaults(handler=_controller)
     return parser
 

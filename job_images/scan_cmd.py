@@ -17,6 +17,7 @@ from job_images.discovery.auth import Credentials, load_docker_config
 from job_images.discovery.client import normalize_registry_url
 from job_images.discovery.models import DiscoveryResult, ImageEntry
 from job_images.errors import InvalidInput
+from job_images.job_discover import ca_bundle_file
 from job_images.scanning.adapters import get_adapter
 from job_images.scanning.adapters.base import AdapterSettings, ImageRef, ScannerAdapter
 from job_images.scanning.lifecycle import update_inventory
@@ -267,10 +268,14 @@ def run_job_scan(args: argparse.Namespace) -> int:
     spec = ShardSpec.model_validate_json(data)
     images = [ImageEntry.model_validate(i) for i in spec.images]
     policy = make_policy(args)
-    adapter = make_adapter(args, store, policy)
-    creds = _job_credentials(args, spec.registry_url)
-    options = ScanOptions(args.run, spec.registry_url, args.parallel, args.rescan, policy=policy)
-    index = scan_images(images, adapter, store, creds, options)
+    with ca_bundle_file(os.environ.get("REGSCAN_CA_BUNDLE")) as ca_file:
+        args.ca_file = ca_file
+        adapter = make_adapter(args, store, policy)
+        creds = _job_credentials(args, spec.registry_url)
+        options = ScanOptions(
+            args.run, spec.registry_url, args.parallel, args.rescan, policy=policy
+        )
+        index = scan_images(images, adapter, store, creds, options)
     store.put(layout.shard_result_key(args.run, int(shard)), index.to_json())
     sys.stdout.write(render_table(index))
     return 1 if index.failed and index.failed == len({i.digest for i in images}) else 0

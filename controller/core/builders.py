@@ -102,15 +102,21 @@ def discovery_cronjob(
 ) -> dict[str, Any]:
     """The per-Registry discovery CronJob. Its Jobs run `regscan job discover`."""
     lbl = registry_labels(namespace, name, "discovery")
-    env = [
+    cron_name = naming.cronjob_name(namespace, name)
+    env: list[dict[str, Any]] = [
         {"name": "REGSCAN_REGISTRY_SPEC", "value": spec.model_dump_json(exclude_none=True)},
         {"name": "REGSCAN_S3_PREFIX", "value": namespace},
+        {"name": "REGSCAN_SOURCE", "value": cron_name},
+        {  # the run id is the Job's name, set by the Job controller as a pod label
+            "name": "REGSCAN_RUN_ID",
+            "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['job-name']"}},
+        },
     ]
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": {
-            "name": naming.cronjob_name(namespace, name),
+            "name": cron_name,
             "namespace": settings.namespace,
             "labels": lbl,
             "annotations": {L.SPEC_HASH: spec_hash},
@@ -165,8 +171,12 @@ def scan_job(
 ) -> dict[str, Any]:
     """One Indexed Job per run: index i scans shard i."""
     lbl = {**registry_labels(namespace, name, "scan"), L.RUN_ID: run}
-    env = [{"name": "REGSCAN_S3_PREFIX", "value": namespace}]
+    env: list[dict[str, Any]] = [{"name": "REGSCAN_S3_PREFIX", "value": namespace}]
+    if spec.caBundle:
+        env.append({"name": "REGSCAN_CA_BUNDLE", "value": spec.caBundle})
     args = ["job", "scan", "--run", run, "--parallel", "1", "--scanner", spec.scanner.name]
+    if spec.insecure:
+        args.append("--insecure")
     db = spec.scanner.dbRepository or settings.trivy_db_repository
     if db:
         args += ["--db-repository", db]
@@ -236,3 +246,38 @@ def policy_hash(spec: RegistrySpec) -> str:
 def object_hash(obj: dict[str, Any]) -> str:
     """What the controller last applied, kept in an annotation to skip unchanged applies."""
     return naming.short_hash(json.dumps(obj, sort_keys=True), length=16)
+
+
+def event_object(
+    namespace: str,
+    name: str,
+    uid: str,
+    reason: str,
+    message: str,
+    type_: str,
+    timestamp: str,
+) -> dict[str, Any]:
+    """A core/v1 Event about a Registry, named after its content: a repeat is a 409."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": f"{name[:200]}.{naming.short_hash(uid, reason, message, length=16)}",
+            "namespace": namespace,
+            "labels": {L.MANAGED_BY: L.MANAGED_BY_VALUE},
+        },
+        "involvedObject": {
+            "apiVersion": L.API_VERSION,
+            "kind": L.KIND,
+            "name": name,
+            "namespace": namespace,
+            "uid": uid,
+        },
+        "reason": reason,
+        "message": message[:1024],
+        "type": type_,
+        "source": {"component": L.FIELD_MANAGER},
+        "firstTimestamp": timestamp,
+        "lastTimestamp": timestamp,
+        "count": 1,
+    }

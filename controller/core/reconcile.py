@@ -15,6 +15,7 @@ from controller.api import labels as L
 from controller.api.registry import LastDiscovery, RegistrySpec, RegistryStatus
 from controller.core import builders, naming
 from controller.core.observed import Event, JobObs, Observed, Plan, RegistryObs, RunData
+from controller.core.reads import latest_discovery, owned_by, scan_job_of
 from controller.core.runindex import known_scanners, merge_run, newest_scanner
 from controller.core.schedule import next_time
 from controller.core.sharding import digests_to_scan, make_shards
@@ -25,13 +26,6 @@ from job_images.scanning.models import ShardSpec
 from job_images.store import layout
 
 DOCKERCONFIG = "kubernetes.io/dockerconfigjson"
-
-
-def _owned_by(obj_labels: dict[str, str], reg: RegistryObs) -> bool:
-    return (obj_labels.get(L.REGISTRY_NAMESPACE), obj_labels.get(L.REGISTRY_NAME)) == (
-        reg.namespace,
-        reg.name,
-    )
 
 
 def reconcile(observed: Observed, settings: Settings, now: dt.datetime) -> Plan:
@@ -104,7 +98,7 @@ class _Registry:
         self.reg, self.obs, self.settings, self.now, self.plan = reg, observed, settings, now, plan
         self.status = RegistryStatus.model_validate(reg.status or {})
         self.status.observedGeneration = reg.generation
-        self.jobs = [j for j in observed.jobs if _owned_by(j.labels, reg)]
+        self.jobs = [j for j in observed.jobs if owned_by(j.labels, reg)]
 
     def condition(self, type_: str, status: str, reason: str, message: str = "") -> None:
         self.status.conditions = set_condition(
@@ -154,7 +148,7 @@ class _Registry:
         self.condition("Ready", "False", reason, f"{field}: {message}")
         self.status.nextScheduleTime = None
         for cron in self.obs.cronjobs:  # no new runs from an invalid spec
-            if _owned_by(cron.labels, self.reg):
+            if owned_by(cron.labels, self.reg):
                 self.plan.delete.append(("CronJob", self.settings.namespace, cron.name))
 
     def _auth(self, spec: RegistrySpec) -> str | bool:
@@ -208,16 +202,13 @@ class _Registry:
             "True" if any(j.active for j in disc) else "False",
             "Running" if any(j.active for j in disc) else "Idle",
         )
-        done = sorted(
-            (j for j in disc if j.succeeded), key=lambda j: (j.completion_time or "", j.name)
-        )
+        latest = latest_discovery(self.jobs, self.reg)
         failed = [j for j in disc if j.failed]
-        if failed and not done:
+        if failed and latest is None:
             self.condition("Degraded", "True", "DiscoveryFailed", f"Job {failed[-1].name} failed")
-        if not done:
+        if latest is None:
             self.condition("Scanning", "False", "Idle")
             return
-        latest = done[-1]
         self._scan(spec, latest, secret)
 
     def _scan(self, spec: RegistrySpec, disc_job: JobObs, secret: str | None) -> None:
@@ -243,14 +234,7 @@ class _Registry:
             tags=found.stats.tags,
             images=len(found.images),
         )
-        scan_job = next(
-            (
-                j
-                for j in self.jobs
-                if j.labels.get(L.COMPONENT) == "scan" and j.labels.get(L.RUN_ID) == run
-            ),
-            None,
-        )
+        scan_job = scan_job_of(self.jobs, self.reg, run)
         if scan_job is None:
             return self._start_scan(spec, run, data, secret)
         if scan_job.active or not (scan_job.succeeded or scan_job.failed):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from controller.api.registry import Condition, LastScan, PolicyCounts
 from job_images.scanning.models import RunIndex, Summary
@@ -56,3 +56,18 @@ def summarize_run(merged: RunIndex, start: str | None) -> tuple[LastScan, Summar
     )
     n_pass = sum(1 for ok in images.values() if ok)
     return last, merged.totals, PolicyCounts(passing=n_pass, failing=len(images) - n_pass)
+
+
+def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """An RFC 7386 merge patch turning `old` into `new` (removed keys become null)."""
+    patch: dict[str, Any] = {}
+    for key in old.keys() | new.keys():
+        if key not in new:
+            patch[key] = None
+        elif isinstance(old.get(key), dict) and isinstance(new[key], dict):
+            inner = merge_patch(old[key], new[key])
+            if inner:
+                patch[key] = inner
+        elif old.get(key) != new[key]:
+            patch[key] = new[key]
+    return patch

@@ -60,6 +60,11 @@ def discovery_key(run_id: str) -> str:
     return f"runs/{check_run_id(run_id)}/discovery.json"
 
 
+def discovery_cache_key(source: str) -> str:
+    """The last discovery of a source (the discovery CronJob's name): its manifest cache."""
+    return f"discovery-cache/{check_run_id(source)}.json"
+
+
 def shard_key(run_id: str, shard: int) -> str:
     if shard < 0:
         raise InvalidInput("shard", f"must be >= 0, got {shard}")
@@ -70,6 +75,23 @@ def shard_result_key(run_id: str, shard: int) -> str:
     if shard < 0:
         raise InvalidInput("shard", f"must be >= 0, got {shard}")
     return f"runs/{check_run_id(run_id)}/results/{shard:05d}.json"
+
+
+def shard_results_prefix(run_id: str) -> str:
+    return f"runs/{check_run_id(run_id)}/results/"
+
+
+def shard_of_result_key(key: str) -> int | None:
+    name = key.rsplit("/", 1)[-1]
+    stem = name.removesuffix(".json")
+    return int(stem) if name.endswith(".json") and stem.isdigit() else None
+
+
+def under(namespace: str, key: str) -> str:
+    """A key in a Registry namespace's part of the bucket (`<namespace>/<key>`)."""
+    if not re.match(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", namespace):
+        raise InvalidInput("namespace", f"{namespace[:80]!r} is not a namespace name")
+    return f"{namespace}/{key}"
 
 
 def check_key(key: str) -> str:
