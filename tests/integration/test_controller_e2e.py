@@ -1,0 +1,164 @@
+"""The controller end to end on the real bench: registry, S3, Trivy and the Job entrypoints.
+
+The API server is the in-memory stand-in (no kube-apiserver can be installed here);
+everything else is real: the pods the controller's Jobs describe are run as local
+processes with their own args, env and volumes (tests/bench/podrunner.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from controller.api import labels as L
+from controller.core import naming
+from controller.loop import Controller
+from controller.settings import Settings
+from job_images.scanning.models import RunIndex
+from job_images.store import layout
+from job_images.store.backends import S3Settings, S3Store
+from tests.bench import servers
+from tests.bench.catalog import SampleCatalog
+from tests.bench.fakekube import FakeKube
+from tests.bench.podrunner import job_from_cronjob, run_pod
+
+NS, OWN = "team-a", "regscan-system"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def step(self, seconds: float = 10) -> str:
+        self.now += dt.timedelta(seconds=seconds)
+        return self.now.isoformat().replace("+00:00", "Z")
+
+
+@pytest.fixture
+def world(
+    s3: servers.S3Server, registry: servers.Registry, samples: SampleCatalog, trivy_db_ref: str
+) -> Iterator[tuple[FakeKube, Controller, S3Store, Clock]]:
+    bucket = f"e2e-{dt.datetime.now().strftime('%H%M%S%f')}"
+    settings = Settings(
+        namespace=OWN,
+        job_image="regscan:test",
+        s3_endpoint=s3.url,
+        s3_bucket=bucket,
+        trivy_db_repository=trivy_db_ref,
+        rescan_after_hours=0,
+    )
+    store = S3Store(S3Settings(s3.url, bucket, s3.access_key, s3.secret_key))
+    kube = FakeKube()
+    kube.objects[("Secret", OWN, settings.s3_secret)] = {
+        "kind": "Secret",
+        "metadata": {"name": settings.s3_secret, "namespace": OWN},
+        "stringData": {"accessKey": s3.access_key, "secretKey": s3.secret_key},
+    }
+    spec = {"url": registry.url, "repositories": [{"name": "samples/*"}], "scan": {"batchSize": 2}}
+    kube.put_registry(NS, "harbor", spec)
+    clock = Clock()
+    yield kube, Controller(kube, store, settings, clock=clock), store, clock
+
+
+def cond(kube: FakeKube, type_: str) -> dict[str, Any]:
+    status = kube.registry(NS, "harbor")["status"]
+    return next(c for c in status["conditions"] if c["type"] == type_)
+
+
+def jobs(kube: FakeKube, component: str) -> list[dict[str, Any]]:
+    return [j for j in kube.named("Job") if j["metadata"]["labels"][L.COMPONENT] == component]
+
+
+def discover(kube: FakeKube, job: dict[str, Any], clock: Clock, tmp: Path) -> None:
+    kube.job_started(OWN, job["metadata"]["name"], clock.step())
+    proc = run_pod(kube, job, tmp)
+    assert proc.returncode == 0, proc.stderr
+    kube.job_finished(OWN, job["metadata"]["name"], True, clock.step())
+
+
+def test_registry_to_status_summary(
+    world: tuple[FakeKube, Controller, S3Store, Clock], samples: SampleCatalog, tmp_path: Path
+) -> None:
+    kube, controller, store, clock = world
+    controller.tick()
+    (cron,) = kube.named("CronJob")
+    assert cron["metadata"]["name"] == naming.cronjob_name(NS, "harbor")
+    assert cond(kube, "Ready")["status"] == "True"
+    assert (
+        kube.registry(NS, "harbor")["status"]["nextScheduleTime"] == "2026-11-23T00:00:00Z"
+    )  # @daily
+
+    # the CronJob fires: discovery runs the real `regscan job discover`
+    disc = job_from_cronjob(kube, cron, "29398200")
+    kube.job_started(OWN, disc["metadata"]["name"], clock.step())
+    controller.tick()
+    assert cond(kube, "Discovering")["status"] == "True"
+    proc = run_pod(kube, disc, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    kube.job_finished(OWN, disc["metadata"]["name"], True, clock.step())
+    run = disc["metadata"]["name"]
+    assert store.exists(layout.under(NS, layout.discovery_key(run)))
+
+    controller.tick()  # discovery done -> shard lists + one Indexed Job
+    (scan,) = jobs(kube, "scan")
+    assert scan["spec"]["completionMode"] == "Indexed"
+    assert scan["spec"]["completions"] == 3  # 6 unique digests, batchSize 2
+    assert cond(kube, "Scanning")["status"] == "True"
+    assert kube.registry(NS, "harbor")["status"]["lastDiscovery"]["images"] == 6
+    controller.tick()  # restarted or not: the same Job, not a second one
+    assert len(jobs(kube, "scan")) == 1
+
+    kube.job_started(OWN, scan["metadata"]["name"], clock.step())
+    for index in (0, 1, 2, 1):  # index 1 runs twice: its first pod was killed and retried
+        proc = run_pod(kube, scan, tmp_path, index)
+        assert proc.returncode == 0, proc.stderr
+    kube.job_finished(OWN, scan["metadata"]["name"], True, clock.step())
+
+    fresh = Controller(kube, store, controller.settings, clock=clock)  # a restarted controller
+    fresh.tick()
+    status = kube.registry(NS, "harbor")["status"]
+    merged = RunIndex.model_validate_json(
+        store.get(layout.under(NS, layout.run_index_key(run))) or b""
+    )
+    assert status["lastScan"]["runId"] == run and status["lastScan"]["images"] == 6
+    last = status["lastScan"]
+    # the retried index found its reports stored by the killed pod: reused, counted once
+    assert (last["scanned"], last["reused"], last["failed"]) == (4, 2, 0)
+    assert status["vulnerabilities"] == merged.totals.model_dump(mode="json")
+    assert merged.totals.total > 0 and len(merged.images) == 6
+    assert status["reports"] == f"s3://{controller.settings.s3_bucket}/{NS}/runs/{run}/index.json"
+    assert cond(kube, "Degraded")["status"] == "False"
+    reasons = {e["reason"] for e in kube.named("Event")}
+    assert {"ScanStarted", "ScanFinished"} <= reasons
+
+    # steady state: nothing applied, no status patch
+    before = len(kube.calls)
+    report = fresh.tick()
+    assert report.applied == 0 and report.status_patches == 0
+    assert not [c for c in kube.calls[before:] if c[0] not in ("list", "get")]
+
+    # a manual run: every digest is current -> completes at once, all reused
+    kube.registry(NS, "harbor")["metadata"]["annotations"] = {L.SCAN_REQUESTED: "now-1"}
+    fresh.tick()
+    (manual,) = [
+        j for j in jobs(kube, "discovery") if j["metadata"]["name"].startswith("rs-manual")
+    ]
+    discover(kube, manual, clock, tmp_path)
+    fresh.tick()
+    status = kube.registry(NS, "harbor")["status"]
+    assert status["lastScan"]["runId"] == manual["metadata"]["name"]
+    assert status["lastScan"]["reused"] == 6 and status["lastScan"]["scanned"] == 0
+    assert status["vulnerabilities"] == merged.totals.model_dump(mode="json")
+    assert len(jobs(kube, "scan")) == 1  # no Job for an empty run
+
+    # the Registry is deleted: its CronJob, Jobs and Secrets go on the next tick
+    del kube.objects[("Registry", NS, "harbor")]
+    fresh.tick()
+    assert kube.named("CronJob") == [] and kube.named("Job") == []
