@@ -109,6 +109,9 @@ class _Registry:
         self.plan.events.append(Event(self.reg.namespace, self.reg.name, reason, message, type_))
 
     def run(self) -> None:
+        degraded = next((c for c in self.status.conditions if c.type == "Degraded"), None)
+        if degraded is not None and degraded.reason == "ReconcileError":
+            self.condition("Degraded", "False", "Recovered")  # the loop sets it again if not
         spec = self._spec()
         if spec is None:
             return self._publish()
