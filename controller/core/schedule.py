@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from croniter import croniter
 
@@ -19,6 +20,7 @@ ALIASES = {
 }
 
 
+@lru_cache(maxsize=1024)  # pure; every tick checks every Registry's schedule
 def normalize(schedule: str) -> str:
     """The 5-field form Kubernetes CronJobs accept; InvalidInput names `spec.schedule`."""
     text = " ".join(schedule.split())
