@@ -12,6 +12,7 @@ help:
 	@echo "make demo   - scan a throwaway local registry with sample images"
 	@echo "make test   - install test dependencies, then lint + the whole suite"
 	@echo "make bench  - run the benchmarks under benchmarks/"
+	@echo "make crd    - regenerate manifests/crd.yaml and manifests/rbac.yaml from the code"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,11 @@ unit: venv
 bench: system-deps venv
 	$(BIN)/python -m benchmarks.discovery
 	$(BIN)/python -m benchmarks.scan
+	$(BIN)/python -m benchmarks.controller
 
 clean:
 	rm -rf $(VENV) regscan-results .mypy_cache .ruff_cache
+
+crd: venv
+	$(BIN)/python -m controller.api.crd > manifests/crd.yaml
+	$(BIN)/python -m controller.kube.rbac > manifests/rbac.yaml

@@ -162,3 +162,24 @@ def test_registry_to_status_summary(
     del kube.objects[("Registry", NS, "harbor")]
     fresh.tick()
     assert kube.named("CronJob") == [] and kube.named("Job") == []
+
+
+@pytest.mark.parametrize(
+    ("spec_json", "run_id", "message"),
+    [
+        ("", "run-1", "REGSCAN_REGISTRY_SPEC: is not set"),
+        ('{"url": "https://r.example", "schedule": "61 * * * *"}', "run-1", "spec.schedule"),
+        ('{"url": "https://r.example", "scan": {"batchSize": 0}}', "run-1", "spec.scan.batchSize"),
+        ('{"url": "https://r.example"}', "Bad_Run", "run: 'Bad_Run'"),
+    ],
+)
+def test_job_discover_rejects_bad_input(
+    spec_json: str, run_id: str, message: str, tmp_path: Path
+) -> None:
+    from tests.integration.helpers import regscan
+
+    env = {"REGSCAN_REGISTRY_SPEC": spec_json, "REGSCAN_RUN_ID": run_id}
+    proc = regscan("job", "discover", "--output-dir", str(tmp_path), env=env, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert not any(tmp_path.iterdir())  # nothing written
