@@ -66,15 +66,7 @@ def merge_run(
         elif entry.digest in carried:  # a failed re-scan keeps the stored report
             img = carried[entry.digest].model_copy(update={**where, "reused": True})
         else:
-            img = RunImage(
-                registry=entry.registry,
-                repository=entry.repository,
-                tags=entry.tags,
-                platform=entry.platform,
-                digest=entry.digest,
-                status="failed",
-                error=NO_RESULT,
-            )
+            img = RunImage.of(entry, "failed", error=NO_RESULT)
         merged.images.append(img)
         outcome.setdefault(entry.digest, img)
     total = Summary()

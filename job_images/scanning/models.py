@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from job_images.discovery.models import ImageEntry
+
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
 
 
@@ -85,6 +87,21 @@ class RunImage(_Model):
     policy: CheckResult | None = None
     report: str | None = None
     scanned_with: ScannerInfo | None = Field(default=None, alias="scannedWith")
+
+    @classmethod
+    def of(cls, image: ImageEntry, status: str, **fields: object) -> RunImage:
+        """The run entry of a discovered image (where it lives: registry, repo, tags, platform)."""
+        return cls.model_validate(
+            {
+                "registry": image.registry,
+                "repository": image.repository,
+                "tags": image.tags,
+                "digest": image.digest,
+                "platform": image.platform,
+                "status": status,
+                **fields,
+            }
+        )
 
 
 class RunIndex(_Model):

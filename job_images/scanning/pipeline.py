@@ -126,15 +126,7 @@ def scan_images(
     )
     for img in images:
         out = outcomes[img.digest]
-        entry = RunImage(
-            registry=img.registry,
-            repository=img.repository,
-            tags=img.tags,
-            digest=img.digest,
-            platform=img.platform,
-            status="ok",
-            reused=out.reused,
-        )
+        entry = RunImage.of(img, "ok", reused=out.reused)
         if out.report is None:
             err = out.error
             entry.status, entry.error = "failed", err.message if err else "unknown error"
