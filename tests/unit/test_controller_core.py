@@ -134,6 +134,30 @@ def test_new_registry_gets_a_cronjob_and_ready_status() -> None:
     assert status["nextScheduleTime"] == "2026-11-22T11:00:00Z"
 
 
+def test_spec_change_reapplies_the_cronjob_and_moves_the_schedule() -> None:
+    first = reconcile(Observed(registries=[reg()]), SETTINGS, NOW)
+    (cron,) = applied(first, "CronJob")
+    seen = ObjectObs(
+        cron["metadata"]["name"], cron["metadata"]["labels"], cron["metadata"]["annotations"]
+    )
+    status = first.status[0][2]
+    changed = reg(generation=4, status=status, spec=spec(schedule="30 2 * * 1", suspend=False))
+    plan = reconcile(Observed(registries=[changed], cronjobs=[seen]), SETTINGS, NOW)
+    (new_cron,) = applied(plan, "CronJob")
+    assert new_cron["spec"]["schedule"] == "30 2 * * 1"
+    assert (
+        new_cron["metadata"]["annotations"][L.SPEC_HASH]
+        != cron["metadata"]["annotations"][L.SPEC_HASH]
+    )
+    new_status = plan.status[0][2]
+    assert new_status["observedGeneration"] == 4
+    assert new_status["nextScheduleTime"] == "2026-11-23T02:30:00Z"  # the next Monday 02:30
+    suspended = reg(generation=5, status=new_status, spec=spec(suspend=True))
+    plan = reconcile(Observed(registries=[suspended], cronjobs=[seen]), SETTINGS, NOW)
+    assert applied(plan, "CronJob")[0]["spec"]["suspend"] is True
+    assert "nextScheduleTime" not in plan.status[0][2]
+
+
 @pytest.mark.parametrize(
     ("spec_patch", "field", "fragment"),
     [
