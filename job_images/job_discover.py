@@ -18,10 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from controller.api.registry import RegistrySpec
-from controller.core.validation import validate_spec
+from controller.core.validation import parse_spec
 from job_images.discovery.auth import Credentials, load_docker_config
 from job_images.discovery.celfilter import MatchCondition, TagFilter
 from job_images.discovery.client import ClientOptions, normalize_registry_url
@@ -39,16 +37,7 @@ SPEC_ENV = "REGSCAN_REGISTRY_SPEC"
 def load_registry_spec(raw: str | None) -> RegistrySpec:
     if not raw:
         raise InvalidInput(SPEC_ENV, "is not set (the controller sets it on the CronJob)")
-    try:
-        spec = RegistrySpec.model_validate_json(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise InvalidInput(f"spec.{where}" if where else SPEC_ENV, err["msg"]) from exc
-    problem = validate_spec(spec)
-    if problem is not None:
-        raise problem
-    return spec
+    return parse_spec(raw, whole=SPEC_ENV)
 
 
 def discovery_spec(

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import ValidationError
-
 from controller.api import labels as L
 from controller.api.registry import LastDiscovery, RegistrySpec, RegistryStatus
 from controller.core import builders, naming
@@ -20,8 +18,9 @@ from controller.core.runindex import known_scanners, merge_run, newest_scanner
 from controller.core.schedule import next_time
 from controller.core.sharding import digests_to_scan, make_shards
 from controller.core.status import iso, set_condition, summarize_run
-from controller.core.validation import validate_spec
+from controller.core.validation import parse_spec
 from controller.settings import Settings
+from job_images.errors import InvalidInput
 from job_images.scanning.models import ShardSpec
 from job_images.store import layout
 
@@ -135,17 +134,10 @@ class _Registry:
 
     def _spec(self) -> RegistrySpec | None:
         try:
-            spec = RegistrySpec.model_validate(self.reg.spec)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = "spec." + ".".join(str(p) for p in err["loc"])
-            self._invalid(field, err["msg"])
+            return parse_spec(self.reg.spec)
+        except InvalidInput as exc:
+            self._invalid(exc.field, exc.reason)
             return None
-        problem = validate_spec(spec)
-        if problem is not None:
-            self._invalid(problem.field, problem.reason)
-            return None
-        return spec
 
     def _invalid(self, field: str, message: str, reason: str = "InvalidSpec") -> None:
         self.condition("Ready", "False", reason, f"{field}: {message}")

@@ -5,6 +5,10 @@ Returns the first problem as InvalidInput naming the spec field, or None.
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
+
 from controller.api.registry import RegistrySpec
 from controller.core.schedule import normalize
 from job_images.discovery.celfilter import MatchCondition, TagFilter
@@ -13,6 +17,25 @@ from job_images.discovery.names import validate_pattern
 from job_images.discovery.platforms import validate_platform
 from job_images.errors import InvalidInput
 from job_images.scanning.policy import parse_allow_entry
+
+
+def parse_spec(raw: str | dict[str, Any], whole: str = "spec") -> RegistrySpec:
+    """A Registry spec from JSON text or a dict, fully validated; InvalidInput names the
+    field (`spec.<path>`), or `whole` when the error is about the object as a whole.
+    """
+    try:
+        if isinstance(raw, str):
+            spec = RegistrySpec.model_validate_json(raw)
+        else:
+            spec = RegistrySpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise InvalidInput(f"spec.{where}" if where else whole, err["msg"]) from exc
+    problem = validate_spec(spec)
+    if problem is not None:
+        raise problem
+    return spec
 
 
 def validate_spec(spec: RegistrySpec) -> InvalidInput | None:
