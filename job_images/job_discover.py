@@ -20,9 +20,9 @@ from pathlib import Path
 
 from controller.api.registry import RegistrySpec
 from controller.core.validation import parse_spec
-from job_images.discovery.auth import Credentials, load_docker_config
+from job_images.discovery.auth import Credentials
 from job_images.discovery.celfilter import MatchCondition, TagFilter
-from job_images.discovery.client import ClientOptions, normalize_registry_url
+from job_images.discovery.client import ClientOptions
 from job_images.discovery.models import DiscoveryResult, ManifestEntry
 from job_images.discovery.platforms import validate_platform
 from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
@@ -94,7 +94,7 @@ def _cached(store: ObjectStore, source: str | None) -> dict[str, ManifestEntry]:
 
 
 def run_job_discover(args: argparse.Namespace) -> int:
-    from job_images.scan_cmd import open_store
+    from job_images.scan_cmd import job_credentials, open_store
 
     spec = load_registry_spec(os.environ.get(SPEC_ENV))
     run = layout.check_run_id(args.run or os.environ.get("REGSCAN_RUN_ID", ""))
@@ -102,9 +102,7 @@ def run_job_discover(args: argparse.Namespace) -> int:
     if source:
         layout.check_run_id(source)
     store = open_store(args)
-    host = normalize_registry_url(spec.url, spec.insecure)[1]
-    folder = args.docker_config or os.environ.get("REGSCAN_DOCKER_CONFIG")
-    creds = load_docker_config(Path(folder), host) if folder and Path(folder).exists() else None
+    creds = job_credentials(args, spec.url)
     with ca_bundle_file(spec.caBundle) as ca_file:
         found = discover(discovery_spec(spec, creds, ca_file), previous=_cached(store, source))
     data = found.to_json().encode()

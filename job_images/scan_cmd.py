@@ -271,7 +271,7 @@ def run_job_scan(args: argparse.Namespace) -> int:
     with ca_bundle_file(os.environ.get("REGSCAN_CA_BUNDLE")) as ca_file:
         args.ca_file = ca_file
         adapter = make_adapter(args, store, policy)
-        creds = _job_credentials(args, spec.registry_url)
+        creds = job_credentials(args, spec.registry_url)
         options = ScanOptions(
             args.run, spec.registry_url, args.parallel, args.rescan, policy=policy
         )
@@ -281,7 +281,7 @@ def run_job_scan(args: argparse.Namespace) -> int:
     return 1 if index.failed and index.failed == len({i.digest for i in images}) else 0
 
 
-def _job_credentials(args: argparse.Namespace, registry_url: str) -> Credentials | None:
+def job_credentials(args: argparse.Namespace, registry_url: str) -> Credentials | None:
     folder = args.docker_config or os.environ.get("REGSCAN_DOCKER_CONFIG")
     if not folder or not Path(folder).exists():
         return None
