@@ -268,7 +268,7 @@ class _Registry:
                 images=[e.model_dump(by_alias=True) for e in shard],
             )
             self.plan.put_objects.append(
-                (f"{self.reg.namespace}/{layout.shard_key(run, i)}", body.to_json())
+                (layout.under(self.reg.namespace, layout.shard_key(run, i)), body.to_json())
             )
         run_secret = None
         if secret:
@@ -305,7 +305,7 @@ class _Registry:
             iso(self.now),
             builders.policy_hash(spec),
         )
-        key = f"{self.reg.namespace}/{layout.run_index_key(run)}"
+        key = layout.under(self.reg.namespace, layout.run_index_key(run))
         self.plan.put_objects.append((key, merged.to_json()))
         last, vulns, policy = summarize_run(merged, start)
         self.status.lastScan, self.status.vulnerabilities, self.status.policy = last, vulns, policy
