@@ -33,6 +33,11 @@ class JobObs:
     start_time: str | None = None
     completion_time: str | None = None
 
+    @property
+    def finished(self) -> bool:
+        """Complete, or Failed (some indexes failed), with no pod left running."""
+        return not self.active and (self.succeeded or self.failed)
+
 
 @dataclass(frozen=True)
 class ObjectObs:

@@ -68,7 +68,6 @@ def reads_needed(observed: Observed) -> list[RunReads]:
         if last_run == disc.name and complete:
             continue
         scan = scan_job_of(observed.jobs, reg, disc.name)
-        finished = scan is not None and not scan.active and (scan.succeeded or scan.failed)
         previous = last_run if last_run and last_run != disc.name else None
-        out.append(RunReads(reg.namespace, disc.name, previous, finished))
+        out.append(RunReads(reg.namespace, disc.name, previous, scan is not None and scan.finished))
     return out

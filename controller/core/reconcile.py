@@ -232,7 +232,7 @@ class _Registry:
         scan_job = scan_job_of(self.jobs, self.reg, run)
         if scan_job is None:
             return self._start_scan(spec, run, data, secret)
-        if scan_job.active or not (scan_job.succeeded or scan_job.failed):
+        if not scan_job.finished:
             self.condition("Scanning", "True", "Running", f"Job {scan_job.name}")
             return
         self._finish(spec, run, scan_job, data)
