@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from typing import Any, Literal
 
+from controller.core.status import parse_time
 from controller.kube.client import KubeApi, KubeError
 
 log = logging.getLogger("regscan.leader")
@@ -22,15 +23,6 @@ def micro_time(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _parse(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def lease_action(lease: dict[str, Any] | None, identity: str, now: dt.datetime) -> Action:
     if lease is None:
         return "create"
@@ -38,7 +30,7 @@ def lease_action(lease: dict[str, Any] | None, identity: str, now: dt.datetime) 
     holder = spec.get("holderIdentity") or ""
     if holder == identity:
         return "renew"
-    renewed = _parse(spec.get("renewTime")) or _parse(spec.get("acquireTime"))
+    renewed = parse_time(spec.get("renewTime")) or parse_time(spec.get("acquireTime"))
     duration = dt.timedelta(seconds=int(spec.get("leaseDurationSeconds") or 0))
     if not holder or renewed is None or now > renewed + duration:
         return "acquire"

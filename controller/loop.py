@@ -98,7 +98,6 @@ class Controller:
                 self._patch_status(namespace, name, patch)
                 report.status_patches += 1
             self.metrics.publish_status(namespace, name, status)
-            self._run_metrics(namespace, name, status)
         for ev in plan.events:
             self._event(reg, ev.reason, ev.message, ev.type)
 
@@ -130,15 +129,6 @@ class Controller:
         if reason in RUN_RESULTS:
             self.metrics.runs.labels(reg.namespace, reg.name, RUN_RESULTS[reason]).inc()
         log.info("%s/%s: %s: %s", reg.namespace, reg.name, reason, message)
-
-    def _run_metrics(self, namespace: str, name: str, status: dict[str, Any]) -> None:
-        last = status.get("lastScan") or {}
-        try:
-            start = dt.datetime.fromisoformat(str(last["startTime"]).replace("Z", "+00:00"))
-            end = dt.datetime.fromisoformat(str(last["completionTime"]).replace("Z", "+00:00"))
-        except (KeyError, ValueError):
-            return
-        self.metrics.run_seconds.labels(namespace, name).set((end - start).total_seconds())
 
     def _failed(
         self, reg: RegistryObs, exc: Exception, now: dt.datetime, report: TickReport

@@ -13,6 +13,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from controller.core.status import parse_time
+
 SEVERITIES = ("critical", "high", "medium", "low", "unknown")
 
 
@@ -53,6 +55,9 @@ class Metrics:
 
     def publish_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
         last = status.get("lastScan") or {}
+        start, end = parse_time(last.get("startTime")), parse_time(last.get("completionTime"))
+        if start is not None and end is not None:
+            self.run_seconds.labels(namespace, name).set((end - start).total_seconds())
         for outcome in ("scanned", "reused", "failed"):
             self.images.labels(namespace, name, outcome).set(int(last.get(outcome) or 0))
         vulns = status.get("vulnerabilities") or {}

@@ -13,6 +13,16 @@ def iso(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def parse_time(text: object) -> dt.datetime | None:
+    """An API timestamp (RFC 3339, `Z` or offset, any fraction) or None when absent/bad."""
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def set_condition(
     conditions: list[Condition],
     type_: str,
