@@ -18,6 +18,21 @@ from tests.bench.servers import ToolMissing, require, start_registry
 from tests.bench.trivydb import write_db
 
 
+def scan_args(url: str, out: Path, cache: Path, *extra: str) -> list[str]:
+    """`regscan scan` against `url` into folder `out`, with the prepared fixture DB `cache`."""
+    return [
+        "scan",
+        "--registry",
+        url,
+        "--output-dir",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--skip-db-update",
+        *extra,
+    ]
+
+
 def _run(argv: list[str]) -> int:
     print("$ " + " ".join(argv), flush=True)
     return subprocess.run(argv).returncode
@@ -46,21 +61,7 @@ def main() -> int:
 
 def _demo_commands(regscan: str, url: str, cache: Path, work: Path) -> int:
     out = work / "results"
-    rc = _run(
-        [
-            regscan,
-            "scan",
-            "--registry",
-            url,
-            "--output-dir",
-            str(out),
-            "--cache-dir",
-            str(cache),
-            "--skip-db-update",
-            "--parallel",
-            "4",
-        ]
-    )
+    rc = _run([regscan, *scan_args(url, out, cache, "--parallel", "4")])
     if rc != 0:
         return rc
     print()

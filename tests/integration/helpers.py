@@ -15,7 +15,10 @@ from job_images.scanning.adapters.base import AdapterSettings
 from job_images.scanning.adapters.trivy import TrivyAdapter
 from job_images.store.backends import FilesystemStore
 from tests.bench import servers
+from tests.bench.demo import scan_args
 from tests.bench.images import Content, Package
+
+__all__ = ["FAST", "TINY", "adapter", "images_of", "regscan", "run", "scan_args"]
 
 TINY = Content("alpine", "3.18.4", [Package("busybox", "1.36.1-r0")])
 
@@ -42,21 +45,6 @@ def regscan(
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
-
-
-def scan_args(url: str, out: Path, cache: Path, *extra: str) -> list[str]:
-    """`regscan scan` against `url` into folder `out`, with the prepared fixture DB `cache`."""
-    return [
-        "scan",
-        "--registry",
-        url,
-        "--output-dir",
-        str(out),
-        "--cache-dir",
-        str(cache),
-        "--skip-db-update",
-        *extra,
-    ]
 
 
 def adapter(
