@@ -23,10 +23,10 @@ from typing import Any
 from controller.api import labels as L
 from controller.loop import Controller
 from controller.settings import Settings
-from job_images.discovery.models import DiscoveryResult, ImageEntry
-from job_images.scanning.models import RunImage, RunIndex, ScannerInfo, Summary
-from job_images.store import layout
 from job_images.store.backends import FilesystemStore
+from regscan.common import layout
+from regscan.common.discovery import DiscoveryResult, ImageEntry
+from regscan.common.reports import RunImage, RunIndex, ScannerInfo, Summary
 from tests.bench.fakekube import FakeKube
 
 OWN, NS = "regscan-system", "bench"

@@ -16,8 +16,8 @@ from controller.leader import LeaderElector
 from controller.loop import Controller, run_forever
 from controller.metrics import Metrics
 from controller.settings import Settings
-from job_images.errors import RegscanError
 from job_images.store.backends import S3Store, s3_settings_from_env
+from regscan.common.errors import RegscanError
 
 log = logging.getLogger("regscan.controller")
 

@@ -11,16 +11,12 @@ import datetime as dt
 import logging
 from typing import Any, Literal
 
-from controller.core.status import parse_time
 from controller.kube.client import KubeApi, KubeError
+from regscan.common.timeutil import micro_iso, parse_time
 
 log = logging.getLogger("regscan.leader")
 LEASE_NAME = "regscan-controller"
 Action = Literal["create", "renew", "acquire", "follow"]
-
-
-def micro_time(t: dt.datetime) -> str:
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def lease_action(lease: dict[str, Any] | None, identity: str, now: dt.datetime) -> Action:
@@ -50,7 +46,7 @@ class LeaderElector:
             **spec,
             "holderIdentity": self.identity,
             "leaseDurationSeconds": self.duration,
-            "renewTime": micro_time(now),
+            "renewTime": micro_iso(now),
             "leaseTransitions": transitions,
         }
 
@@ -73,13 +69,13 @@ class LeaderElector:
                 "apiVersion": "coordination.k8s.io/v1",
                 "kind": "Lease",
                 "metadata": {"name": LEASE_NAME, "namespace": self.namespace},
-                "spec": self._spec(now, {"acquireTime": micro_time(now)}, 0),
+                "spec": self._spec(now, {"acquireTime": micro_iso(now)}, 0),
             }
             return self._write(self.kube.create, obj, "acquired (new lease)")
         spec = lease.get("spec") or {}
         transitions = int(spec.get("leaseTransitions") or 0)
         if action == "acquire":
-            spec = {**spec, "acquireTime": micro_time(now)}
+            spec = {**spec, "acquireTime": micro_iso(now)}
             transitions += 1
         lease["spec"] = self._spec(now, spec, transitions)
         note = "acquired (previous holder expired)" if action == "acquire" else ""

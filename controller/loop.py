@@ -16,24 +16,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from controller.api.registry import RegistryStatus
 from controller.core import builders
 from controller.core.observed import Observed, Plan, RegistryObs
 from controller.core.reconcile import cleanup, reconcile_registry
-from controller.core.status import iso, merge_patch, set_condition
+from controller.core.status import merge_patch, set_condition
 from controller.kube.client import KubeApi, KubeError
 from controller.leader import LeaderElector
 from controller.metrics import Metrics
 from controller.observe import StoreReader, observe
 from controller.settings import Settings
 from job_images.store.backends import ObjectStore
+from regscan.common.registry import RegistryStatus
+from regscan.common.timeutil import iso, utcnow
 
 log = logging.getLogger("regscan.controller")
 RUN_RESULTS = {"ScanFinished": "finished", "ScanFailed": "failed", "ScanSkipped": "skipped"}
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -53,7 +50,7 @@ class Controller:
         store: ObjectStore,
         settings: Settings,
         metrics: Metrics | None = None,
-        clock: Callable[[], dt.datetime] = _utcnow,
+        clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self.kube, self.store, self.settings = kube, store, settings
         self.reader = StoreReader(store)

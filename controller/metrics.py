@@ -13,7 +13,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from controller.core.status import parse_time
+from regscan.common.timeutil import parse_time
 
 SEVERITIES = ("critical", "high", "medium", "low", "unknown")
 

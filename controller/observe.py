@@ -22,10 +22,10 @@ from controller.core.observed import (
 from controller.core.reads import RunReads, reads_needed
 from controller.kube.client import OWNED_SELECTOR, KubeApi
 from controller.settings import Settings
-from job_images.discovery.models import DiscoveryResult
-from job_images.scanning.models import RunIndex
-from job_images.store import layout
 from job_images.store.backends import ObjectStore
+from regscan.common import layout
+from regscan.common.discovery import DiscoveryResult
+from regscan.common.reports import RunIndex
 
 log = logging.getLogger("regscan.controller")
 

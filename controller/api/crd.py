@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from controller.api import labels
-from controller.api.registry import RegistrySpec, RegistryStatus
+from regscan.common.registry import RegistrySpec, RegistryStatus
 
 RULES: dict[str, list[dict[str, str]]] = {
     "RegistrySpec": [

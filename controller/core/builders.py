@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 from controller.api import labels as L
-from controller.api.registry import RegistrySpec
 from controller.core import naming
 from controller.core.schedule import normalize
 from controller.settings import Settings
+from regscan.common.registry import RegistrySpec
 
 RESOURCES = {
     "requests": {"cpu": "250m", "memory": "256Mi"},

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from job_images.discovery.models import DiscoveryResult
-from job_images.scanning.models import RunIndex
+from regscan.common.discovery import DiscoveryResult
+from regscan.common.reports import RunIndex
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,20 @@ import datetime as dt
 from typing import Any
 
 from controller.api import labels as L
-from controller.api.registry import LastDiscovery, RegistrySpec, RegistryStatus
 from controller.core import builders, naming
 from controller.core.observed import Event, JobObs, Observed, Plan, RegistryObs, RunData
 from controller.core.reads import latest_discovery, owned_by, scan_job_of
 from controller.core.runindex import known_scanners, merge_run, newest_scanner
 from controller.core.schedule import next_time
 from controller.core.sharding import digests_to_scan, make_shards
-from controller.core.status import iso, set_condition, summarize_run
+from controller.core.status import set_condition, summarize_run
 from controller.core.validation import parse_spec
 from controller.settings import Settings
-from job_images.errors import InvalidInput
-from job_images.scanning.models import ShardSpec
-from job_images.store import layout
+from regscan.common import layout
+from regscan.common.errors import InvalidInput
+from regscan.common.registry import LastDiscovery, RegistrySpec, RegistryStatus
+from regscan.common.reports import ShardSpec
+from regscan.common.timeutil import iso
 
 DOCKERCONFIG = "kubernetes.io/dockerconfigjson"
 

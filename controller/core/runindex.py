@@ -8,8 +8,8 @@ counted as reused), else a failed entry saying no shard reported it.
 
 from __future__ import annotations
 
-from job_images.discovery.models import ImageEntry
-from job_images.scanning.models import RunImage, RunIndex, ScannerInfo, Summary
+from regscan.common.discovery import ImageEntry
+from regscan.common.reports import RunImage, RunIndex, ScannerInfo, Summary
 
 NO_RESULT = "no scan result: the shard of this digest did not report"
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from croniter import croniter
 
-from job_images.errors import InvalidInput
+from regscan.common.errors import InvalidInput
 
 ALIASES = {
     "@yearly": "0 0 1 1 *",

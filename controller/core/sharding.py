@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from job_images.discovery.models import ImageEntry
-from job_images.scanning.models import ScannerInfo
+from regscan.common.discovery import ImageEntry
+from regscan.common.reports import ScannerInfo
 
 
 def fingerprint(info: ScannerInfo | None) -> tuple[str, str, str]:

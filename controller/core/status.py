@@ -5,22 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, cast
 
-from controller.api.registry import Condition, LastScan, PolicyCounts
-from job_images.scanning.models import RunIndex, Summary
-
-
-def iso(t: dt.datetime) -> str:
-    return t.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_time(text: object) -> dt.datetime | None:
-    """An API timestamp (RFC 3339, `Z` or offset, any fraction) or None when absent/bad."""
-    if not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
+from regscan.common.registry import Condition, LastScan, PolicyCounts
+from regscan.common.reports import RunIndex, Summary
+from regscan.common.timeutil import iso
 
 
 def set_condition(

@@ -9,14 +9,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from controller.api.registry import RegistrySpec
 from controller.core.schedule import normalize
 from job_images.discovery.celfilter import MatchCondition, TagFilter
-from job_images.discovery.client import normalize_registry_url
 from job_images.discovery.names import validate_pattern
 from job_images.discovery.platforms import validate_platform
-from job_images.errors import InvalidInput
+from job_images.discovery.urls import normalize_registry_url
 from job_images.scanning.policy import parse_allow_entry
+from regscan.common.errors import InvalidInput
+from regscan.common.registry import RegistrySpec
 
 
 def parse_spec(raw: str | dict[str, Any], whole: str = "spec") -> RegistrySpec:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from controller.api import labels as L
 from controller.kube.resources import RESOURCES
-from job_images.errors import OperationalError
+from regscan.common.errors import OperationalError
 
 OWNED_SELECTOR = f"{L.MANAGED_BY}={L.MANAGED_BY_VALUE}"
 DOCKERCONFIG_SELECTOR = "type=kubernetes.io/dockerconfigjson"

@@ -16,7 +16,7 @@ import celpy
 from celpy import celtypes
 
 from job_images.discovery.tags import parse_semver
-from job_images.errors import InvalidInput
+from regscan.common.errors import InvalidInput
 
 MAX_EXPRESSION_LENGTH = 4096
 SAMPLE_INPUTS = (

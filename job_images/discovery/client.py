@@ -22,9 +22,11 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
-from job_images.discovery.auth import Challenge, Credentials, parse_challenge
+from job_images.credentials import Credentials
+from job_images.discovery.auth import Challenge, parse_challenge
 from job_images.discovery.manifests import ACCEPT, MAX_MANIFEST_BYTES
-from job_images.errors import InvalidInput, RegistryError
+from job_images.discovery.urls import normalize_registry_url
+from regscan.common.errors import InvalidInput, RegistryError
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
@@ -40,21 +42,6 @@ class ClientOptions:
     ca_file: str | None = None
     insecure: bool = False
     page_size: int = 1000
-
-
-def normalize_registry_url(url: str, insecure: bool = False) -> tuple[str, str]:
-    """Return (base_url, host:port). A bare host gets https (http with --insecure)."""
-    text = url.strip().rstrip("/")
-    if not text:
-        raise InvalidInput("registry", "is empty")
-    if "://" not in text:
-        text = ("http://" if insecure else "https://") + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("registry", f"{url!r} is not an http(s) registry URL")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        raise InvalidInput("registry", f"{url!r} must be scheme://host[:port] only")
-    return f"{parts.scheme}://{parts.netloc}", parts.netloc
 
 
 class _Token:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from job_images.errors import InvalidInput
+from regscan.common.errors import InvalidInput
 
 KNOWN_OS = frozenset(
     """

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from job_images.discovery.auth import Credentials
+from job_images.credentials import Credentials
 from job_images.discovery.celfilter import TagFilter
 from job_images.discovery.client import ClientOptions, RegistryClient
 from job_images.discovery.manifests import (
@@ -24,17 +24,17 @@ from job_images.discovery.manifests import (
     parse_manifest,
     valid_digest,
 )
-from job_images.discovery.models import (
+from job_images.discovery.names import is_glob, matches, valid_repository, valid_tag
+from job_images.discovery.platforms import Platform, platform_allowed, split_platform
+from job_images.discovery.tags import select_recent
+from regscan.common.discovery import (
     ChildEntry,
     DiscoveryError,
     DiscoveryResult,
     ImageEntry,
     ManifestEntry,
 )
-from job_images.discovery.names import is_glob, matches, valid_repository, valid_tag
-from job_images.discovery.platforms import Platform, platform_allowed, split_platform
-from job_images.discovery.tags import select_recent
-from job_images.errors import RegistryError
+from regscan.common.errors import RegistryError
 
 T = TypeVar("T")
 R = TypeVar("R")

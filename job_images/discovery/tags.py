@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import semver
 
-from job_images.errors import InvalidInput
+from regscan.common.errors import InvalidInput
 
 
 def parse_semver(tag: str, normalize: bool = True) -> semver.Version | None:

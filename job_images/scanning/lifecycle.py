@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from job_images.scanning.models import Inventory, InventoryEntry
-
-
-def _iso(t: dt.datetime) -> str:
-    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+from regscan.common.reports import Inventory, InventoryEntry
+from regscan.common.timeutil import iso as _iso
+from regscan.common.timeutil import parse_time
 
 
 def _parse(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    t = parse_time(text)
+    if t is None:
+        raise ValueError(f"not a timestamp: {text!r}")
+    return t
 
 
 def update_inventory(

@@ -16,10 +16,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from job_images.discovery.auth import Credentials
-from job_images.discovery.models import ImageEntry
+from job_images.credentials import Credentials
 from job_images.scanning.adapters.base import AdapterError, ImageRef, ScannerAdapter
-from job_images.scanning.models import (
+from job_images.scanning.policy import Policy, check
+from job_images.scanning.sarif import to_sarif
+from job_images.store.backends import ObjectStore
+from regscan.common.discovery import ImageEntry
+from regscan.common.layout import report_key, sarif_key
+from regscan.common.reports import (
     CheckResult,
     Report,
     RunImage,
@@ -27,16 +31,9 @@ from job_images.scanning.models import (
     ScannerInfo,
     Summary,
 )
-from job_images.scanning.policy import Policy, check
-from job_images.scanning.sarif import to_sarif
-from job_images.store.backends import ObjectStore
-from job_images.store.layout import report_key, sarif_key
+from regscan.common.timeutil import iso, utcnow
 
 log = logging.getLogger("regscan.scan")
-
-
-def iso(t: dt.datetime) -> str:
-    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -81,7 +78,7 @@ def scan_images(
     store: ObjectStore,
     credentials: Credentials | None,
     options: ScanOptions,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    now: Callable[[], dt.datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunIndex:
     started = now()

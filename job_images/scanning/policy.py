@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from job_images.errors import InvalidInput
-from job_images.scanning.models import SEVERITIES, CheckResult, Report
+from regscan.common.errors import InvalidInput
+from regscan.common.reports import SEVERITIES, CheckResult, Report
 
 RANK = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}  # CRITICAL=5 ... UNKNOWN=1
 

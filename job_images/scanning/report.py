@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from job_images.scanning.models import (
+from regscan.common.reports import (
     SEVERITIES,
     Artifact,
     Report,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from job_images.scanning.models import Report
+from regscan.common.reports import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {

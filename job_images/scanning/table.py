@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from job_images.scanning.models import RunIndex
+from regscan.common.reports import RunIndex
 
 
 def _short(digest: str) -> str:

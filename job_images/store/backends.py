@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from job_images.errors import InvalidInput, StoreError
-from job_images.store.layout import check_key
+from regscan.common.errors import InvalidInput, StoreError
+from regscan.common.layout import check_key
 
 
 class ObjectStore(Protocol):

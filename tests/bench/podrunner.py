@@ -96,7 +96,7 @@ def run_pod(
         env["JOB_COMPLETION_INDEX"] = str(index)
     env.update(extra_env or {})
     return subprocess.run(
-        [sys.executable, "-m", "job_images.cli", *container["args"]],
+        [sys.executable, "-m", "regscan", *container["args"]],
         capture_output=True,
         text=True,
         env=env,

@@ -21,9 +21,9 @@ from controller.core import naming
 from controller.kube.client import KubeClient, KubeError
 from controller.loop import Controller
 from controller.settings import Settings
-from job_images.discovery.models import DiscoveryResult, ImageEntry
-from job_images.store import layout
 from job_images.store.backends import FilesystemStore
+from regscan.common import layout
+from regscan.common.discovery import DiscoveryResult, ImageEntry
 from tests.envtest.conftest import ApiServer
 
 ROOT = Path(__file__).resolve().parents[2]

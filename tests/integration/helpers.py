@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from job_images.discovery.client import ClientOptions
-from job_images.discovery.models import DiscoveryResult, ImageEntry
 from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
 from job_images.scanning.adapters.base import AdapterSettings
 from job_images.scanning.adapters.trivy import TrivyAdapter
 from job_images.store.backends import FilesystemStore
+from regscan.common.discovery import DiscoveryResult, ImageEntry
 from tests.bench import servers
 from tests.bench.demo import scan_args
 from tests.bench.images import Content, Package
@@ -38,7 +38,7 @@ def regscan(
 ) -> subprocess.CompletedProcess[str]:
     """Run the `regscan` CLI in a subprocess, as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "job_images.cli", *args],
+        [sys.executable, "-m", "regscan", *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -18,9 +18,9 @@ from controller.api import labels as L
 from controller.core import naming
 from controller.loop import Controller
 from controller.settings import Settings
-from job_images.scanning.models import RunIndex
-from job_images.store import layout
 from job_images.store.backends import S3Settings, S3Store
+from regscan.common import layout
+from regscan.common.reports import RunIndex
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog
 from tests.bench.fakekube import FakeKube

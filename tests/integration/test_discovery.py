@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from job_images.discovery.auth import Credentials
+from job_images.credentials import Credentials
 from job_images.discovery.celfilter import MatchCondition, TagFilter
 from job_images.discovery.client import ClientOptions, RegistryClient
 from job_images.discovery.platforms import parse_platform
-from job_images.errors import RegistryError
+from regscan.common.errors import RegistryError
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog
 from tests.bench.faults import FaultProxy

@@ -9,7 +9,7 @@ import pytest
 from job_images.discovery.client import RegistryClient
 from job_images.discovery.platforms import parse_platform
 from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
-from job_images.errors import RegistryError
+from regscan.common.errors import RegistryError
 from tests.bench import servers
 from tests.bench.faults import FaultProxy, Rule
 from tests.bench.images import OCI_INDEX, Content, Package, Pusher, build_image, index_for

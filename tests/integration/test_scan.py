@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from job_images.scanning.adapters.base import AdapterError, ImageRef
-from job_images.scanning.models import Report, RunIndex
-from job_images.store import layout
 from job_images.store.backends import FilesystemStore
+from regscan.common import layout
+from regscan.common.reports import Report, RunIndex
 from tests.bench import servers
 from tests.bench.catalog import DECOYS, PLANTED, SampleCatalog, fixture_db
 from tests.bench.images import Content, Package, Pusher, build_image

@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from job_images.discovery.models import ImageEntry
-from job_images.scanning.models import RunIndex, ShardSpec
 from job_images.scanning.pipeline import ScanOptions, scan_images
-from job_images.store import layout
 from job_images.store.backends import FilesystemStore
+from regscan.common import layout
+from regscan.common.discovery import ImageEntry
+from regscan.common.reports import RunIndex, ShardSpec
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog
 from tests.bench.faulty_trivy import write_wrapper
@@ -207,7 +207,7 @@ def test_job_shard_killed_midway_finishes_on_rerun(
         "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "job_images.cli", *args],
+        [sys.executable, "-m", "regscan", *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

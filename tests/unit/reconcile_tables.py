@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Any
 
 from controller.api import labels as L
-from controller.api.registry import RegistrySpec
 from controller.core import builders
 from controller.core.observed import RegistryObs, RunData
 from controller.settings import Settings
-from job_images.discovery.models import DiscoveryResult, DiscoveryStats, ImageEntry
-from job_images.scanning.models import CheckResult, RunImage, RunIndex, ScannerInfo, Summary
+from regscan.common.discovery import DiscoveryResult, DiscoveryStats, ImageEntry
+from regscan.common.registry import RegistrySpec
+from regscan.common.reports import CheckResult, RunImage, RunIndex, ScannerInfo, Summary
 
 NOW = dt.datetime(2026, 11, 22, 10, 30, tzinfo=dt.UTC)
 SETTINGS = Settings(namespace="regscan-system", job_image="regscan:test", s3_bucket="results")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from job_images.discovery.celfilter import MatchCondition, TagFilter
-from job_images.errors import InvalidInput
+from regscan.common.errors import InvalidInput
 
 SEMVER_GT = 'semver(tag, true).isGreaterThan(semver("v1.12.0", true))'
 

@@ -18,10 +18,10 @@ from controller.core.status import merge_patch
 from controller.leader import LEASE_NAME, LeaderElector, lease_action
 from controller.loop import Controller
 from controller.settings import Settings
-from job_images.discovery.models import DiscoveryResult, ImageEntry
-from job_images.errors import StoreError
-from job_images.store import layout
 from job_images.store.backends import FilesystemStore
+from regscan.common import layout
+from regscan.common.discovery import DiscoveryResult, ImageEntry
+from regscan.common.errors import StoreError
 from tests.bench.fakekube import FakeKube
 
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)

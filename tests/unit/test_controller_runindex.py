@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from controller.core.runindex import NO_RESULT, known_scanners, merge_run
 from controller.core.status import summarize_run
-from job_images.discovery.models import ImageEntry
-from job_images.scanning.models import CheckResult, RunImage, RunIndex, ScannerInfo, Summary
+from regscan.common.discovery import ImageEntry
+from regscan.common.reports import CheckResult, RunImage, RunIndex, ScannerInfo, Summary
 
 D = ["sha256:" + c * 64 for c in "abcd"]
 OLD = ScannerInfo(name="trivy", version="0.76.0", dbUpdatedAt="2026-11-01T00:00:00Z")

@@ -9,12 +9,12 @@ from typing import Any
 
 import yaml
 
-from controller.api.registry import RegistrySpec
 from controller.core import builders
 from controller.core.validation import validate_spec
 from controller.kube import rbac
 from controller.kube.resources import RESOURCES
 from controller.settings import Settings
+from regscan.common.registry import RegistrySpec
 from tests.unit.test_controller_loop import make, spec
 
 ROOT = Path(__file__).resolve().parents[2]

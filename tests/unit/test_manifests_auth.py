@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from job_images.discovery.auth import (
-    Credentials,
-    credentials_from_dockerconfig,
-    parse_challenge,
-    write_docker_config,
-)
+from job_images.credentials import Credentials, credentials_from_dockerconfig
+from job_images.discovery.auth import parse_challenge
 from job_images.discovery.manifests import (
     DOCKER_LIST,
     OCI_INDEX,
@@ -21,7 +17,8 @@ from job_images.discovery.manifests import (
     digest_of,
     parse_manifest,
 )
-from job_images.errors import InvalidInput
+from job_images.docker_config import write_docker_config
+from regscan.common.errors import InvalidInput
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

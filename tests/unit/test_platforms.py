@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from job_images.discovery.platforms import Platform, parse_platform, platform_allowed
-from job_images.errors import InvalidInput
+from regscan.common.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

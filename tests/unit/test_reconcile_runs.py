@@ -9,12 +9,12 @@ import datetime as dt
 import pytest
 
 from controller.api import labels as L
-from controller.api.registry import RegistrySpec
 from controller.core import builders, naming
 from controller.core.observed import JobObs, ObjectObs, Observed
 from controller.core.reconcile import reconcile
 from controller.core.sharding import make_shards
-from job_images.scanning.models import RunIndex, ScannerInfo
+from regscan.common.registry import RegistrySpec
+from regscan.common.reports import RunIndex, ScannerInfo
 from tests.unit.reconcile_tables import (
     NOW,
     SETTINGS,

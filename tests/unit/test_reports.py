@@ -5,14 +5,14 @@ from typing import Any
 
 import pytest
 
-from job_images.errors import InvalidInput
 from job_images.scanning.adapters.trivy_argv import DBOptions, classify, sbom_argv, vuln_argv
 from job_images.scanning.lifecycle import update_inventory
-from job_images.scanning.models import Artifact, Inventory, InventoryEntry, ScannerInfo, Summary
 from job_images.scanning.policy import AllowEntry, Policy, check, parse_allow_entry, parse_severity
 from job_images.scanning.report import build_report
 from job_images.scanning.sarif import to_sarif
-from job_images.store.layout import check_key, inventory_key, report_key, sbom_key, shard_key
+from regscan.common.errors import InvalidInput
+from regscan.common.layout import check_key, inventory_key, report_key, sbom_key, shard_key
+from regscan.common.reports import Artifact, Inventory, InventoryEntry, ScannerInfo, Summary
 
 DIGEST = "sha256:" + "a" * 64
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)

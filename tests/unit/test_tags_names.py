@@ -4,7 +4,7 @@ import pytest
 
 from job_images.discovery.names import matches, valid_repository, valid_tag, validate_pattern
 from job_images.discovery.tags import parse_semver, select_recent
-from job_images.errors import InvalidInput
+from regscan.common.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from job_images.errors import InvalidInput
 from job_images.scanning.adapters.base import ScannerAdapter
+from regscan.common.errors import InvalidInput
 
 
 def get_adapter(name: str) -> ScannerAdapter:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from job_images.discovery.auth import Credentials
-from job_images.errors import OperationalError
-from job_images.scanning.models import CheckResult, Report, ScannerInfo
+from job_images.credentials import Credentials
 from job_images.scanning.policy import Policy
+from regscan.common.errors import OperationalError
+from regscan.common.reports import CheckResult, Report, ScannerInfo
 
 
 class AdapterError(OperationalError):

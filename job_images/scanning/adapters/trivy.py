@@ -7,7 +7,6 @@ kept in the object store and reused (a corrupt one is regenerated).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -18,7 +17,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from job_images.discovery.auth import Credentials, write_docker_config
+from job_images.credentials import Credentials
+from job_images.docker_config import write_docker_config
 from job_images.scanning.adapters.base import AdapterError, AdapterSettings, ImageRef, ScanResult
 from job_images.scanning.adapters.trivy_argv import (
     DBOptions,
@@ -27,17 +27,14 @@ from job_images.scanning.adapters.trivy_argv import (
     sbom_argv,
     vuln_argv,
 )
-from job_images.scanning.models import Artifact, CheckResult, Report, ScannerInfo
 from job_images.scanning.policy import check
 from job_images.scanning.report import build_report
-from job_images.store.layout import REPORTS_PREFIX, digest_from_report_key, report_key, sbom_key
+from regscan.common.layout import REPORTS_PREFIX, digest_from_report_key, report_key, sbom_key
+from regscan.common.reports import Artifact, CheckResult, Report, ScannerInfo
+from regscan.common.timeutil import iso, utcnow
 
 # Only these variables reach the subprocess: no AWS keys, no TRIVY_USERNAME/PASSWORD.
 _ENV_KEEP = ("PATH", "HOME", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "LANG", "TZ")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def valid_sbom(data: bytes | None) -> bool:
@@ -64,7 +61,7 @@ class TrivyAdapter:
         self._version = ""
         self._db_lock = threading.Lock()
         self._prepared: ScannerInfo | None = None  # metadata, fixed once the DB is prepared
-        self.clock = _now
+        self.clock = utcnow
 
     # ---- configuration and metadata ---------------------------------------
     def configure(self, settings: AdapterSettings) -> None:
@@ -247,7 +244,7 @@ class TrivyAdapter:
         )
         now = self.clock()
         report = build_report(
-            artifact, self.metadata(), doc, now.isoformat(timespec="seconds").replace("+00:00", "Z")
+            artifact, self.metadata(), doc, iso(now)
         )
         report.policy = check(report, s.policy, now)
         return ScanResult(report=report, check=report.policy, sbom_reused=reused)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from job_images.errors import RegscanError
+from regscan.common.errors import RegscanError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -23,8 +23,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _discover(args: argparse.Namespace) -> int:
-    from job_images.cli_discover import load_previous, spec_from_args
     from job_images.discovery.run import discover
+    from regscan.cli.discover import load_previous, spec_from_args
 
     spec = spec_from_args(args)
     result = discover(spec, previous=load_previous(args.previous))
@@ -46,7 +46,7 @@ def _controller(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from job_images.cli_discover import add_discovery_options
+    from regscan.cli.discover import add_discovery_options
 
     parser = _Parser(prog="regscan", description="Container-registry vulnerability scanner.")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", default="-", metavar="FILE|-")
     p.set_defaults(handler=_discover)
 
-    from job_images import scan_cmd
+    from regscan.cli import scan as scan_cmd
 
     p = sub.add_parser("scan", help="discover, SBOM and scan a registry in one process")
     add_discovery_options(p)
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan_cmd.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
     scan_cmd.add_scan_options(j)
     j.set_defaults(handler=scan_cmd.run_job_scan)
-    from job_images.job_discover import run_job_discover
+    from regscan.cli.job_discover import run_job_discover
 
     j = jobs.add_parser("discover", help="discover a Registry's images for a run")
     j.add_argument("--run", default=None, help="default: $REGSCAN_RUN_ID")

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from job_images.scanning.models import Summary as VulnerabilityCounts  # one schema for counts
+from regscan.common.reports import Summary as VulnerabilityCounts  # one schema for counts
 
 Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
 

@@ -18,17 +18,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from controller.api.registry import RegistrySpec
 from controller.core.validation import parse_spec
-from job_images.discovery.auth import Credentials
+from job_images.credentials import Credentials
 from job_images.discovery.celfilter import MatchCondition, TagFilter
 from job_images.discovery.client import ClientOptions
-from job_images.discovery.models import DiscoveryResult, ManifestEntry
 from job_images.discovery.platforms import validate_platform
 from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
-from job_images.errors import InvalidInput
-from job_images.store import layout
 from job_images.store.backends import ObjectStore
+from regscan.common import layout
+from regscan.common.discovery import DiscoveryResult, ManifestEntry
+from regscan.common.errors import InvalidInput
+from regscan.common.registry import RegistrySpec
 
 log = logging.getLogger("regscan.job.discover")
 SPEC_ENV = "REGSCAN_REGISTRY_SPEC"
@@ -94,7 +94,7 @@ def _cached(store: ObjectStore, source: str | None) -> dict[str, ManifestEntry]:
 
 
 def run_job_discover(args: argparse.Namespace) -> int:
-    from job_images.scan_cmd import job_credentials, open_store
+    from regscan.cli.scan import job_credentials, open_store
 
     spec = load_registry_spec(os.environ.get(SPEC_ENV))
     run = layout.check_run_id(args.run or os.environ.get("REGSCAN_RUN_ID", ""))

@@ -13,20 +13,21 @@ import secrets
 import sys
 from pathlib import Path
 
-from job_images.discovery.auth import Credentials, load_docker_config
-from job_images.discovery.client import normalize_registry_url
-from job_images.discovery.models import DiscoveryResult, ImageEntry
-from job_images.errors import InvalidInput
-from job_images.job_discover import ca_bundle_file
+from job_images.credentials import Credentials
+from job_images.discovery.urls import normalize_registry_url
+from job_images.docker_config import load_docker_config
 from job_images.scanning.adapters import get_adapter
 from job_images.scanning.adapters.base import AdapterSettings, ImageRef, ScannerAdapter
 from job_images.scanning.lifecycle import update_inventory
-from job_images.scanning.models import Inventory, Report, RunIndex, ShardSpec
 from job_images.scanning.pipeline import ScanOptions, scan_images
 from job_images.scanning.policy import Policy, parse_allow_entry, parse_severity
 from job_images.scanning.table import render_table
-from job_images.store import layout
 from job_images.store.backends import FilesystemStore, ObjectStore, S3Store, s3_settings_from_env
+from regscan.cli.job_discover import ca_bundle_file
+from regscan.common import layout
+from regscan.common.discovery import DiscoveryResult, ImageEntry
+from regscan.common.errors import InvalidInput
+from regscan.common.reports import Inventory, Report, RunIndex, ShardSpec
 
 EXIT_POLICY = 3
 
@@ -130,8 +131,8 @@ def exit_code(index: RunIndex) -> int:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from job_images.cli_discover import load_previous, spec_from_args
     from job_images.discovery.run import discover
+    from regscan.cli.discover import load_previous, spec_from_args
 
     spec = spec_from_args(args)  # all validation before any request
     policy = make_policy(args)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from job_images.errors import InvalidInput
+from regscan.common.errors import InvalidInput
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 _RUN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

@@ -10,14 +10,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from job_images.discovery.auth import Credentials, load_docker_config
+from job_images.credentials import Credentials
 from job_images.discovery.celfilter import TagFilter, parse_cli_conditions
-from job_images.discovery.client import ClientOptions, normalize_registry_url
-from job_images.discovery.models import DiscoveryResult, ManifestEntry
+from job_images.discovery.client import ClientOptions
 from job_images.discovery.names import validate_pattern
 from job_images.discovery.platforms import parse_platform
 from job_images.discovery.run import DiscoverySpec, RepositorySelector
-from job_images.errors import InvalidInput
+from job_images.discovery.urls import normalize_registry_url
+from job_images.docker_config import load_docker_config
+from regscan.common.discovery import DiscoveryResult, ManifestEntry
+from regscan.common.errors import InvalidInput
 
 
 def add_discovery_options(p: argparse.ArgumentParser) -> None:

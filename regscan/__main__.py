@@ -1,0 +1,7 @@
+"""`python -m regscan`: the `regscan` command."""
+
+import sys
+
+from regscan.cli.main import main
+
+sys.exit(main())
