@@ -38,8 +38,9 @@ demo: system-deps venv
 	$(BIN)/python -m tests.bench.demo
 
 lint: venv
-	$(BIN)/ruff check controller job_images tests benchmarks
+	$(BIN)/ruff check controller job_images regscan tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: system-deps venv lint
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -13,10 +13,6 @@ import argparse
 import logging
 import os
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from controller.core.validation import parse_spec
 from job_images.credentials import Credentials
@@ -24,6 +20,7 @@ from job_images.discovery.celfilter import MatchCondition, TagFilter
 from job_images.discovery.client import ClientOptions
 from job_images.discovery.platforms import validate_platform
 from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
+from job_images.job_inputs import ca_bundle_file, job_credentials
 from job_images.store.backends import ObjectStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult, ManifestEntry
@@ -68,18 +65,6 @@ def discovery_spec(
     return DiscoverySpec(spec.url, selectors, platforms, credentials, options)
 
 
-@contextmanager
-def ca_bundle_file(pem: str | None) -> Iterator[str | None]:
-    """A PEM bundle from the spec as a file for the HTTP client and Trivy, removed after."""
-    if not pem:
-        yield None
-        return
-    with tempfile.TemporaryDirectory(prefix="regscan-ca-") as tmp:
-        path = Path(tmp) / "ca.pem"
-        path.write_text(pem)
-        yield str(path)
-
-
 def _cached(store: ObjectStore, source: str | None) -> dict[str, ManifestEntry]:
     if not source:
         return {}
@@ -94,7 +79,7 @@ def _cached(store: ObjectStore, source: str | None) -> dict[str, ManifestEntry]:
 
 
 def run_job_discover(args: argparse.Namespace) -> int:
-    from regscan.cli.scan import job_credentials, open_store
+    from regscan.cli.store_options import open_store
 
     spec = load_registry_spec(os.environ.get(SPEC_ENV))
     run = layout.check_run_id(args.run or os.environ.get("REGSCAN_RUN_ID", ""))

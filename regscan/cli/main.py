@@ -57,11 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", default="-", metavar="FILE|-")
     p.set_defaults(handler=_discover)
 
+    from regscan.cli import job_scan, report, store_options
     from regscan.cli import scan as scan_cmd
 
     p = sub.add_parser("scan", help="discover, SBOM and scan a registry in one process")
     add_discovery_options(p)
-    scan_cmd.add_store_options(p, default_dir="./regscan-results")
+    store_options.add_store_options(p, default_dir="./regscan-results")
     scan_cmd.add_scan_options(p)
     p.set_defaults(handler=scan_cmd.run_scan)
 
@@ -70,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", metavar="REF", help="repository[:tag], repository@digest or digest")
     p.add_argument("--run", metavar="RUN_ID", help="default: the latest run")
     p.add_argument("--format", choices=["table", "json", "sarif"], default="table")
-    scan_cmd.add_store_options(p, default_dir=None)
-    p.set_defaults(handler=scan_cmd.run_report)
+    store_options.add_store_options(p, default_dir=None)
+    p.set_defaults(handler=report.run_report)
 
     p = sub.add_parser("job", help="entrypoints the controller's Jobs run")
     jobs = p.add_subparsers(dest="job", required=True, parser_class=_Parser)
@@ -80,15 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--shard", type=int, default=None, help="default: $JOB_COMPLETION_INDEX")
     j.add_argument("--docker-config", metavar="DIR")
     j.add_argument("--insecure", action="store_true", help="skip TLS verification / allow http")
-    scan_cmd.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
+    store_options.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
     scan_cmd.add_scan_options(j)
-    j.set_defaults(handler=scan_cmd.run_job_scan)
+    j.set_defaults(handler=job_scan.run_job_scan)
     from regscan.cli.job_discover import run_job_discover
 
     j = jobs.add_parser("discover", help="discover a Registry's images for a run")
     j.add_argument("--run", default=None, help="default: $REGSCAN_RUN_ID")
     j.add_argument("--docker-config", metavar="DIR")
-    scan_cmd.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
+    store_options.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
     j.set_defaults(handler=run_job_discover)
 
     p = sub.add_parser(
