@@ -100,7 +100,8 @@ def _read(model: type[C], environ: Mapping[str, str]) -> C:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise InvalidInput(f"{CONTRACT_ENV}.{where}" if where else CONTRACT_ENV, err["msg"]) from exc
+        field = f"{CONTRACT_ENV}.{where}" if where else CONTRACT_ENV
+        raise InvalidInput(field, err["msg"]) from exc
 
 
 def read_discovery_job(environ: Mapping[str, str]) -> DiscoveryJob:
