@@ -9,6 +9,18 @@ from controller.api import labels as L
 from controller.core import naming
 from controller.core.schedule import normalize
 from controller.settings import Settings
+from job_images.credentials import DOCKERCONFIGJSON_KEY, DOCKERCONFIGJSON_TYPE
+from regscan.common.jobs import (
+    DOCKER_CONFIG_DIR,
+    S3_ACCESS_KEY_ENV,
+    S3_SECRET_KEY_ENV,
+    Contract,
+    DiscoveryJob,
+    RegistryAccess,
+    ScanJob,
+    StoreTarget,
+    pod_env,
+)
 from regscan.common.registry import RegistrySpec
 
 RESOURCES = {
@@ -26,8 +38,47 @@ def registry_labels(namespace: str, name: str, component: str) -> dict[str, str]
     }
 
 
+def _contract_store(namespace: str, settings: Settings) -> StoreTarget:
+    return StoreTarget(endpoint=settings.s3_endpoint, bucket=settings.s3_bucket, prefix=namespace)
+
+
+def _registry_access(spec: RegistrySpec, auth_secret: str | None) -> RegistryAccess:
+    return RegistryAccess(
+        url=spec.url.rstrip("/"),
+        insecure=spec.insecure,
+        caBundle=spec.caBundle,
+        dockerConfig=DOCKER_CONFIG_DIR if auth_secret else None,
+    )
+
+
+def discovery_contract(
+    namespace: str, spec: RegistrySpec, settings: Settings, source: str, auth_secret: str | None
+) -> DiscoveryJob:
+    return DiscoveryJob(
+        registry=_registry_access(spec, auth_secret),
+        store=_contract_store(namespace, settings),
+        source=source,
+        repositories=spec.repositories,
+        platforms=spec.platforms,
+        maxTags=spec.maxTags,
+    )
+
+
+def scan_contract(
+    namespace: str, run: str, spec: RegistrySpec, settings: Settings, auth_secret: str | None
+) -> ScanJob:
+    db = spec.scanner.dbRepository or settings.trivy_db_repository
+    return ScanJob(
+        run=run,
+        registry=_registry_access(spec, auth_secret),
+        store=_contract_store(namespace, settings),
+        scanner=spec.scanner.model_copy(update={"dbRepository": db}),
+        policy=spec.policy,
+    )
+
+
 def _pod_spec(
-    settings: Settings, args: list[str], env: list[dict[str, Any]], auth_secret: str | None
+    settings: Settings, args: list[str], contract: Contract, auth_secret: str | None
 ) -> dict[str, Any]:
     volumes: list[dict[str, Any]] = [
         {"name": "tmp", "emptyDir": {}},
@@ -43,23 +94,18 @@ def _pod_spec(
                 "name": "registry-auth",
                 "secret": {
                     "secretName": auth_secret,
-                    "items": [{"key": ".dockerconfigjson", "path": "config.json"}],
+                    "items": [{"key": DOCKERCONFIGJSON_KEY, "path": "config.json"}],
                 },
             }
         )
-        mounts.append(
-            {"name": "registry-auth", "mountPath": "/var/run/regscan/docker", "readOnly": True}
-        )
-        env = [*env, {"name": "REGSCAN_DOCKER_CONFIG", "value": "/var/run/regscan/docker"}]
+        mounts.append({"name": "registry-auth", "mountPath": DOCKER_CONFIG_DIR, "readOnly": True})
     s3_env = [
-        {"name": "REGSCAN_S3_ENDPOINT", "value": settings.s3_endpoint},
-        {"name": "REGSCAN_S3_BUCKET", "value": settings.s3_bucket},
         {
-            "name": "AWS_ACCESS_KEY_ID",
+            "name": S3_ACCESS_KEY_ENV,
             "valueFrom": {"secretKeyRef": {"name": settings.s3_secret, "key": "accessKey"}},
         },
         {
-            "name": "AWS_SECRET_ACCESS_KEY",
+            "name": S3_SECRET_KEY_ENV,
             "valueFrom": {"secretKeyRef": {"name": settings.s3_secret, "key": "secretKey"}},
         },
     ]
@@ -78,7 +124,7 @@ def _pod_spec(
                 "name": "regscan",
                 "image": settings.job_image,
                 "args": args,
-                "env": [*s3_env, *env],
+                "env": [*s3_env, *pod_env(contract)],
                 "resources": RESOURCES,
                 "volumeMounts": mounts,
                 "securityContext": {
@@ -103,15 +149,7 @@ def discovery_cronjob(
     """The per-Registry discovery CronJob. Its Jobs run `regscan job discover`."""
     lbl = registry_labels(namespace, name, "discovery")
     cron_name = naming.cronjob_name(namespace, name)
-    env: list[dict[str, Any]] = [
-        {"name": "REGSCAN_REGISTRY_SPEC", "value": spec.model_dump_json(exclude_none=True)},
-        {"name": "REGSCAN_S3_PREFIX", "value": namespace},
-        {"name": "REGSCAN_SOURCE", "value": cron_name},
-        {  # the run id is the Job's name, set by the Job controller as a pod label
-            "name": "REGSCAN_RUN_ID",
-            "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['job-name']"}},
-        },
-    ]
+    contract = discovery_contract(namespace, spec, settings, cron_name, auth_secret)
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -134,7 +172,7 @@ def discovery_cronjob(
                     "ttlSecondsAfterFinished": settings.job_ttl_seconds,
                     "template": {
                         "metadata": {"labels": lbl},
-                        "spec": _pod_spec(settings, ["job", "discover"], env, auth_secret),
+                        "spec": _pod_spec(settings, ["job", "discover"], contract, auth_secret),
                     },
                 },
             },
@@ -171,21 +209,7 @@ def scan_job(
 ) -> dict[str, Any]:
     """One Indexed Job per run: index i scans shard i."""
     lbl = {**registry_labels(namespace, name, "scan"), L.RUN_ID: run}
-    env: list[dict[str, Any]] = [{"name": "REGSCAN_S3_PREFIX", "value": namespace}]
-    if spec.caBundle:
-        env.append({"name": "REGSCAN_CA_BUNDLE", "value": spec.caBundle})
-    args = ["job", "scan", "--run", run, "--parallel", "1", "--scanner", spec.scanner.name]
-    if spec.insecure:
-        args.append("--insecure")
-    db = spec.scanner.dbRepository or settings.trivy_db_repository
-    if db:
-        args += ["--db-repository", db]
-    if spec.policy.failOn:
-        args += ["--fail-on", spec.policy.failOn]
-    if spec.policy.onlyFixable:
-        args.append("--only-fixable")
-    for entry in spec.policy.allowlist:
-        args += ["--allow", entry.id + (f":{entry.expires.isoformat()}" if entry.expires else "")]
+    contract = scan_contract(namespace, run, spec, settings, auth_secret)
     job_spec: dict[str, Any] = {
         "completionMode": "Indexed",
         "completions": shards,
@@ -195,7 +219,7 @@ def scan_job(
         "ttlSecondsAfterFinished": settings.job_ttl_seconds,
         "template": {
             "metadata": {"labels": lbl},
-            "spec": _pod_spec(settings, args, env, auth_secret),
+            "spec": _pod_spec(settings, ["job", "scan"], contract, auth_secret),
         },
     }
     if spec.scan.activeDeadlineSeconds:
@@ -227,9 +251,9 @@ def auth_secret_copy(
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "type": "kubernetes.io/dockerconfigjson",
+        "type": DOCKERCONFIGJSON_TYPE,
         "metadata": {"name": secret_name, "namespace": settings.namespace, "labels": lbl},
-        "stringData": {".dockerconfigjson": docker_config_json},
+        "stringData": {DOCKERCONFIGJSON_KEY: docker_config_json},
     }
 
 

@@ -1,6 +1,8 @@
 """Validate a Registry spec with the same code the Jobs use (pure).
 
-Returns the first problem as InvalidInput naming the spec field, or None.
+The selection (URL, repositories, CEL, platforms) is checked by the discovery code's own
+builder (`job_images.discovery.selection`), the policy by the scan code's parser, the
+schedule by croniter. The first problem is an InvalidInput naming the spec field.
 """
 
 from __future__ import annotations
@@ -10,10 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from controller.core.schedule import normalize
-from job_images.discovery.celfilter import MatchCondition, TagFilter
-from job_images.discovery.names import validate_pattern
-from job_images.discovery.platforms import validate_platform
-from job_images.discovery.urls import normalize_registry_url
+from job_images.discovery import selection
 from job_images.scanning.policy import parse_allow_entry
 from regscan.common.errors import InvalidInput
 from regscan.common.registry import RegistrySpec
@@ -47,24 +46,10 @@ def validate_spec(spec: RegistrySpec) -> InvalidInput | None:
 
 
 def _validate(spec: RegistrySpec) -> None:
-    try:
-        normalize_registry_url(spec.url, spec.insecure)
-    except InvalidInput as exc:
-        raise InvalidInput("spec.url", exc.reason) from exc
+    selection.discovery_spec(
+        spec.url, spec.insecure, spec.repositories, spec.platforms, spec.maxTags
+    )
     normalize(spec.schedule)
-    for i, repo in enumerate(spec.repositories):
-        field = f"spec.repositories[{i}]"
-        try:
-            validate_pattern(repo.name)
-        except InvalidInput as exc:
-            raise InvalidInput(f"{field}.name", exc.reason) from exc
-        conditions = [MatchCondition(c.name, c.expression) for c in repo.matchConditions]
-        names = [c.name for c in conditions]
-        if len(set(names)) != len(names):
-            raise InvalidInput(f"{field}.matchConditions", "condition names must be unique")
-        TagFilter(conditions, repo.matchOperator, field=f"{field}.matchConditions")
-    for i, p in enumerate(spec.platforms):
-        validate_platform(p.os, p.arch, p.variant or "", field=f"spec.platforms[{i}]")
     for i, entry in enumerate(spec.policy.allowlist):
         if not entry.id.strip():
             raise InvalidInput(f"spec.policy.allowlist[{i}].id", "is empty")

@@ -16,7 +16,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -25,23 +24,11 @@ import httpx
 from job_images.credentials import Credentials
 from job_images.discovery.auth import Challenge, parse_challenge
 from job_images.discovery.manifests import ACCEPT, MAX_MANIFEST_BYTES
+from job_images.discovery.spec import ClientOptions
 from job_images.discovery.urls import normalize_registry_url
 from regscan.common.errors import InvalidInput, RegistryError
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-
-
-@dataclass(frozen=True)
-class ClientOptions:
-    timeout: float = 30.0
-    retries: int = 4  # extra attempts after the first
-    backoff: float = 0.25
-    max_backoff: float = 8.0
-    max_retry_after: float = 60.0
-    concurrency: int = 8
-    ca_file: str | None = None
-    insecure: bool = False
-    page_size: int = 1000
 
 
 class _Token:

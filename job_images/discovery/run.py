@@ -11,12 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
-from job_images.credentials import Credentials
-from job_images.discovery.celfilter import TagFilter
-from job_images.discovery.client import ClientOptions, RegistryClient
+from job_images.discovery.client import RegistryClient
 from job_images.discovery.manifests import (
     MalformedManifest,
     ManifestInfo,
@@ -25,7 +23,8 @@ from job_images.discovery.manifests import (
     valid_digest,
 )
 from job_images.discovery.names import is_glob, matches, valid_repository, valid_tag
-from job_images.discovery.platforms import Platform, platform_allowed, split_platform
+from job_images.discovery.platforms import platform_allowed, split_platform
+from job_images.discovery.spec import DiscoverySpec, RepositorySelector
 from job_images.discovery.tags import select_recent
 from regscan.common.discovery import (
     ChildEntry,
@@ -38,24 +37,6 @@ from regscan.common.errors import RegistryError
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class RepositorySelector:
-    """An exact repository name or a glob, with its own tag filter and maxTags."""
-
-    pattern: str
-    tag_filter: TagFilter | None = None
-    max_tags: int | None = None
-
-
-@dataclass
-class DiscoverySpec:
-    registry: str
-    selectors: list[RepositorySelector] = field(default_factory=list)
-    platforms: list[Platform] = field(default_factory=list)
-    credentials: Credentials | None = None
-    options: ClientOptions = field(default_factory=ClientOptions)
 
 
 @dataclass

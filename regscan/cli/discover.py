@@ -1,4 +1,4 @@
-"""CLI options shared by `discover`, `scan` and the discovery Job (pure parsing).
+"""`regscan discover`, and the discovery options `scan` shares (reads files; no requests).
 
 Turns argparse values into a DiscoverySpec; every invalid value raises
 InvalidInput naming the option, before any request is made.
@@ -7,15 +7,16 @@ InvalidInput naming the option, before any request is made.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 from job_images.credentials import Credentials
 from job_images.discovery.celfilter import TagFilter, parse_cli_conditions
-from job_images.discovery.client import ClientOptions
 from job_images.discovery.names import validate_pattern
 from job_images.discovery.platforms import parse_platform
-from job_images.discovery.run import DiscoverySpec, RepositorySelector
+from job_images.discovery.run import discover
+from job_images.discovery.spec import ClientOptions, DiscoverySpec, RepositorySelector
 from job_images.discovery.urls import normalize_registry_url
 from job_images.docker_config import load_docker_config
 from regscan.common.discovery import DiscoveryResult, ManifestEntry
@@ -113,3 +114,24 @@ def load_previous(path: Path | None) -> dict[str, ManifestEntry]:
         raise InvalidInput("previous", f"{path} does not exist") from exc
     except ValueError as exc:
         raise InvalidInput("previous", f"{path} is not a discovery result: {exc}") from exc
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    add_discovery_options(p)
+    p.add_argument("--output", "-o", default="-", metavar="FILE|-")
+
+
+def run_discover(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)  # all validation before any request
+    previous = load_previous(args.previous)
+    output = args.output
+    result = discover(spec, previous=previous)
+    text = result.to_json()
+    if output in (None, "-"):
+        sys.stdout.write(text + "\n")
+    else:
+        Path(output).write_text(text + "\n")
+    for err in result.errors:
+        where = err.repository + (f":{err.tag}" if err.tag else "")
+        logging.getLogger("regscan.discover").warning("%s: %s", where, err.message)
+    return 0

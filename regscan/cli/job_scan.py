@@ -1,44 +1,87 @@
-"""`regscan job scan`: one shard of a cluster run, the scan Job's entrypoint (does I/O)."""
+"""`regscan job scan`: one shard of a cluster run, the scan Job's entrypoint (does I/O).
+
+The run, registry, store, scanner and policy come from the contract (`REGSCAN_JOB`,
+read by `regscan.common.jobs`); the shard from `--shard` or `JOB_COMPLETION_INDEX`.
+The remaining options are local to the pod (Trivy binary, DB cache, timeout).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 
-from job_images.job_inputs import ca_bundle_file, job_credentials
-from job_images.scanning.pipeline import ScanOptions, scan_images
+from job_images.job_inputs import ca_bundle_file, mounted_credentials, open_job_store
+from job_images.scan_job import all_failed, run_scan_job, shard_images, spec_policy
+from job_images.scanning.adapters import get_adapter
+from job_images.scanning.adapters.base import AdapterSettings
 from job_images.scanning.table import render_table
-from regscan.cli.scan import make_adapter, make_policy
-from regscan.cli.store_options import open_store
-from regscan.common import layout
-from regscan.common.discovery import ImageEntry
 from regscan.common.errors import InvalidInput
-from regscan.common.reports import ShardSpec
+from regscan.common.jobs import SHARD_ENV, read_scan_job
+
+
+@dataclass(frozen=True)
+class JobScanOptions:
+    shard: int
+    output_dir: str | None
+    trivy_binary: str | None
+    cache_dir: str | None
+    skip_db_update: bool
+    scan_timeout: float
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> JobScanOptions:
+        shard = args.shard if args.shard is not None else os.environ.get(SHARD_ENV)
+        if shard is None or not str(shard).isdigit():
+            raise InvalidInput("shard", f"give --shard N or set {SHARD_ENV}")
+        if args.scan_timeout <= 0:
+            raise InvalidInput("scan-timeout", "must be > 0 seconds")
+        if args.skip_db_update and not args.cache_dir:
+            raise InvalidInput("skip-db-update", "needs --cache-dir with a prepared DB")
+        return cls(
+            int(shard),
+            args.output_dir,
+            args.trivy_binary,
+            args.cache_dir,
+            args.skip_db_update,
+            args.scan_timeout,
+        )
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--shard", type=int, default=None, help=f"default: ${SHARD_ENV}")
+    p.add_argument("--output-dir", metavar="DIR", help="a folder instead of the contract's S3")
+    p.add_argument("--trivy-binary", metavar="PATH", default=os.environ.get("REGSCAN_TRIVY"))
+    p.add_argument("--cache-dir", metavar="DIR", help="Trivy's cache (default: $TRIVY_CACHE_DIR)")
+    p.add_argument("--skip-db-update", action="store_true", help="use the DB in --cache-dir")
+    p.add_argument("--scan-timeout", type=float, default=300.0, metavar="SECONDS")
 
 
 def run_job_scan(args: argparse.Namespace) -> int:
-    shard = args.shard if args.shard is not None else os.environ.get("JOB_COMPLETION_INDEX")
-    if shard is None or not str(shard).isdigit():
-        raise InvalidInput("shard", "give --shard N or set JOB_COMPLETION_INDEX")
-    layout.check_run_id(args.run)
-    store = open_store(args)
-    data = store.get(layout.shard_key(args.run, int(shard)))
-    if data is None:
-        raise InvalidInput(
-            "shard", f"no shard list at {store.url(layout.shard_key(args.run, int(shard)))}"
+    options = JobScanOptions.from_args(args)
+    job = read_scan_job(os.environ)
+    store = open_job_store(job.store, options.output_dir)
+    images = shard_images(store, job.run, options.shard)
+    with ca_bundle_file(job.registry.caBundle) as ca_file:
+        adapter = get_adapter(job.scanner.name)
+        adapter.configure(
+            AdapterSettings(
+                store=store,
+                policy=spec_policy(job.policy),
+                timeout=options.scan_timeout,
+                ca_file=ca_file,
+                insecure=job.registry.insecure,
+                options={
+                    "trivy": options.trivy_binary,
+                    "parallel": job.parallel,
+                    "cache_dir": options.cache_dir,
+                    "db_repository": job.scanner.dbRepository,
+                    "skip_db_update": options.skip_db_update,
+                },
+            )
         )
-    spec = ShardSpec.model_validate_json(data)
-    images = [ImageEntry.model_validate(i) for i in spec.images]
-    policy = make_policy(args)
-    with ca_bundle_file(os.environ.get("REGSCAN_CA_BUNDLE")) as ca_file:
-        args.ca_file = ca_file
-        adapter = make_adapter(args, store, policy)
-        creds = job_credentials(args, spec.registry_url)
-        options = ScanOptions(
-            args.run, spec.registry_url, args.parallel, args.rescan, policy=policy
-        )
-        index = scan_images(images, adapter, store, creds, options)
-    store.put(layout.shard_result_key(args.run, int(shard)), index.to_json())
+        creds = mounted_credentials(job.registry.dockerConfig, job.registry.url)
+        index = run_scan_job(job, options.shard, images, adapter, store, creds)
     sys.stdout.write(render_table(index))
-    return 1 if index.failed and index.failed == len({i.digest for i in images}) else 0
+    return 1 if all_failed(index, images) else 0

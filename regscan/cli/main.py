@@ -1,5 +1,7 @@
-"""The `regscan` command line: a thin shell over library calls (does I/O).
+"""The `regscan` command line: the parser and the dispatch (does I/O).
 
+Each command lives in its own module of `regscan.cli` with `add_options(parser)` and a
+handler that turns the argparse namespace into a typed options object once.
 Exit codes: 0 ok; 1 operational failure; 2 invalid input; 3 policy (`--fail-on`) met.
 """
 
@@ -7,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
+from regscan import __version__
+from regscan.cli import discover, job_discover, job_scan, report, scan, store_options
 from regscan.common.errors import RegscanError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -22,49 +24,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _discover(args: argparse.Namespace) -> int:
-    from job_images.discovery.run import discover
-    from regscan.cli.discover import load_previous, spec_from_args
-
-    spec = spec_from_args(args)
-    result = discover(spec, previous=load_previous(args.previous))
-    text = result.to_json()
-    if args.output in (None, "-"):
-        sys.stdout.write(text + "\n")
-    else:
-        Path(args.output).write_text(text + "\n")
-    for err in result.errors:
-        where = err.repository + (f":{err.tag}" if err.tag else "")
-        logging.getLogger("regscan.discover").warning("%s: %s", where, err.message)
-    return 0
-
-
 def _controller(args: argparse.Namespace) -> int:
-    from controller.__main__ import main as controller_main
+    from controller.app import main as controller_main  # the controller's client libs, lazily
 
     return controller_main()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from regscan.cli.discover import add_discovery_options
-
     parser = _Parser(prog="regscan", description="Container-registry vulnerability scanner.")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--version", action="version", version=f"regscan {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("discover", help="list a registry and resolve images to platform digests")
-    add_discovery_options(p)
-    p.add_argument("--output", "-o", default="-", metavar="FILE|-")
-    p.set_defaults(handler=_discover)
-
-    from regscan.cli import job_scan, report, store_options
-    from regscan.cli import scan as scan_cmd
+    discover.add_options(p)
+    p.set_defaults(handler=discover.run_discover)
 
     p = sub.add_parser("scan", help="discover, SBOM and scan a registry in one process")
-    add_discovery_options(p)
+    discover.add_discovery_options(p)
     store_options.add_store_options(p, default_dir="./regscan-results")
-    scan_cmd.add_scan_options(p)
-    p.set_defaults(handler=scan_cmd.run_scan)
+    scan.add_scan_options(p)
+    p.set_defaults(handler=scan.run_scan)
 
     p = sub.add_parser("report", help="print a stored run summary or an image's report")
     p.add_argument("location", metavar="DIR_OR_S3_URL")
@@ -76,21 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("job", help="entrypoints the controller's Jobs run")
     jobs = p.add_subparsers(dest="job", required=True, parser_class=_Parser)
-    j = jobs.add_parser("scan", help="scan one shard of a run")
-    j.add_argument("--run", required=True)
-    j.add_argument("--shard", type=int, default=None, help="default: $JOB_COMPLETION_INDEX")
-    j.add_argument("--docker-config", metavar="DIR")
-    j.add_argument("--insecure", action="store_true", help="skip TLS verification / allow http")
-    store_options.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
-    scan_cmd.add_scan_options(j)
+    j = jobs.add_parser("scan", help="scan one shard of a run (contract in $REGSCAN_JOB)")
+    job_scan.add_options(j)
     j.set_defaults(handler=job_scan.run_job_scan)
-    from regscan.cli.job_discover import run_job_discover
-
-    j = jobs.add_parser("discover", help="discover a Registry's images for a run")
-    j.add_argument("--run", default=None, help="default: $REGSCAN_RUN_ID")
-    j.add_argument("--docker-config", metavar="DIR")
-    store_options.add_store_options(j, default_dir=os.environ.get("REGSCAN_OUTPUT_DIR"))
-    j.set_defaults(handler=run_job_discover)
+    j = jobs.add_parser("discover", help="discover a Registry for a run (contract in $REGSCAN_JOB)")
+    job_discover.add_options(j)
+    j.set_defaults(handler=job_discover.run_job_discover)
 
     p = sub.add_parser(
         "controller", help="run the Kubernetes controller (settings from REGSCAN_* variables)"
@@ -117,7 +88,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

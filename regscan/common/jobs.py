@@ -53,7 +53,7 @@ class DiscoveryJob(_Model):
 
     kind: Literal["discovery"] = "discovery"
     registry: RegistryAccess
-    store: StoreTarget
+    store: StoreTarget | None = None  # None: the pod is given --output-dir
     source: str = Field(min_length=1, description="the CronJob: names the manifest cache")
     repositories: list[RepositorySpec] = Field(default_factory=list)
     platforms: list[PlatformSpec] = Field(default_factory=list)
@@ -66,7 +66,7 @@ class ScanJob(_Model):
     kind: Literal["scan"] = "scan"
     run: str = Field(min_length=1)
     registry: RegistryAccess
-    store: StoreTarget
+    store: StoreTarget | None = None  # None: the pod is given --output-dir
     scanner: ScannerSpec = Field(default_factory=ScannerSpec)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     parallel: int = Field(default=1, ge=1, le=64)

@@ -72,9 +72,9 @@ def run_pod(
         mounts[mount["mountPath"]] = local
 
     def local_path(value: str) -> str:
+        """Mount paths in a value (a plain path, or inside the JSON Job contract) made local."""
         for mount_path, local in mounts.items():
-            if value == mount_path or value.startswith(mount_path + "/"):
-                return str(local) + value[len(mount_path) :]
+            value = re.sub(re.escape(mount_path) + r"(?=[/\"]|$)", str(local), value)
         return value
 
     labels = {**job["spec"]["template"]["metadata"]["labels"], "job-name": name}

@@ -8,6 +8,7 @@ processes with their own args, env and volumes (tests/bench/podrunner.py).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,21 +165,39 @@ def test_registry_to_status_summary(
     assert kube.named("CronJob") == [] and kube.named("Job") == []
 
 
+def _discovery_contract(**fields: object) -> str:
+    base: dict[str, object] = {
+        "registry": {"url": "https://r.example"},
+        "store": {"endpoint": "http://127.0.0.1:1", "bucket": "b"},
+        "source": "rs-cron",
+    }
+    return json.dumps({**base, **fields})
+
+
 @pytest.mark.parametrize(
-    ("spec_json", "run_id", "message"),
+    ("contract", "run_id", "message"),
     [
-        ("", "run-1", "REGSCAN_REGISTRY_SPEC: is not set"),
-        ('{"url": "https://r.example", "schedule": "61 * * * *"}', "run-1", "spec.schedule"),
-        ('{"url": "https://r.example", "scan": {"batchSize": 0}}', "run-1", "spec.scan.batchSize"),
-        ('{"url": "https://r.example"}', "Bad_Run", "run: 'Bad_Run'"),
+        ("", "run-1", "REGSCAN_JOB: is not set"),
+        (
+            _discovery_contract(
+                repositories=[
+                    {"name": "a", "matchConditions": [{"name": "c", "expression": "1 +"}]}
+                ]
+            ),
+            "run-1",
+            "REGSCAN_JOB.repositories[0].matchConditions",
+        ),
+        (_discovery_contract(platforms=[{"os": "linux", "arch": ""}]), "run-1", "platforms.0.arch"),
+        (_discovery_contract(maxTags="many"), "run-1", "REGSCAN_JOB.maxTags"),
+        (_discovery_contract(), "Bad_Run", "run: 'Bad_Run'"),
     ],
 )
 def test_job_discover_rejects_bad_input(
-    spec_json: str, run_id: str, message: str, tmp_path: Path
+    contract: str, run_id: str, message: str, tmp_path: Path
 ) -> None:
     from tests.integration.helpers import regscan
 
-    env = {"REGSCAN_REGISTRY_SPEC": spec_json, "REGSCAN_RUN_ID": run_id}
+    env = {"REGSCAN_JOB": contract, "REGSCAN_RUN_ID": run_id}
     proc = regscan("job", "discover", "--output-dir", str(tmp_path), env=env, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr

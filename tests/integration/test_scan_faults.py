@@ -16,6 +16,7 @@ from job_images.scanning.pipeline import ScanOptions, scan_images
 from job_images.store.backends import FilesystemStore
 from regscan.common import layout
 from regscan.common.discovery import ImageEntry
+from regscan.common.jobs import CONTRACT_ENV, RegistryAccess, ScanJob
 from regscan.common.reports import RunIndex, ShardSpec
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog
@@ -191,18 +192,16 @@ def test_job_shard_killed_midway_finishes_on_rerun(
     args = [
         "job",
         "scan",
-        "--run",
-        "run-kill",
         "--output-dir",
         str(tmp_path / "store"),
         "--cache-dir",
         str(trivy_cache),
         "--skip-db-update",
-        "--parallel",
-        "1",
     ]
+    contract = _contract("run-kill", registry.url)
     env = {
         **os.environ,
+        CONTRACT_ENV: contract,
         "JOB_COMPLETION_INDEX": "0",
         "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
     }
@@ -221,7 +220,7 @@ def test_job_shard_killed_midway_finishes_on_rerun(
     assert 1 <= len(done_before) < 6
     assert store.get(layout.shard_result_key("run-kill", 0)) is None
     assert slow
-    rerun = regscan(*args, env={"JOB_COMPLETION_INDEX": "0"})
+    rerun = regscan(*args, env={CONTRACT_ENV: contract, "JOB_COMPLETION_INDEX": "0"})
     assert rerun.returncode == 0, rerun.stderr
     result = RunIndex.model_validate_json(store.get(layout.shard_result_key("run-kill", 0)) or b"")
     assert len(result.images) == len(images) and result.failed == 0
@@ -229,10 +228,20 @@ def test_job_shard_killed_midway_finishes_on_rerun(
     assert len({k for k in store.list("reports/") if k.endswith(".sarif.json")}) == 6
 
 
+def _contract(run: str, url: str = "http://127.0.0.1:1") -> str:
+    """The scan Job's contract as the controller renders it (no S3: --output-dir is used)."""
+    job = ScanJob.model_construct(run=run, registry=RegistryAccess(url=url), store=None)
+    return job.model_dump_json(exclude_none=True)
+
+
 def test_job_scan_bad_input(tmp_path: Path) -> None:
-    out = regscan("job", "scan", "--run", "../x", "--shard", "0", "--output-dir", str(tmp_path))
+    out_dir = ["--output-dir", str(tmp_path)]
+    out = regscan("job", "scan", "--shard", "0", *out_dir, env={CONTRACT_ENV: _contract("../x")})
     assert out.returncode == 2 and "run" in out.stderr
-    out = regscan("job", "scan", "--run", "r1", "--output-dir", str(tmp_path))
+    out = regscan("job", "scan", *out_dir, env={CONTRACT_ENV: _contract("r1")})
     assert out.returncode == 2 and "JOB_COMPLETION_INDEX" in out.stderr
-    out = regscan("job", "scan", "--run", "r1", "--shard", "4", "--output-dir", str(tmp_path))
+    out = regscan("job", "scan", "--shard", "4", *out_dir, env={CONTRACT_ENV: _contract("r1")})
     assert out.returncode == 2 and "no shard list" in out.stderr
+    out = regscan("job", "scan", "--shard", "0", *out_dir, env={CONTRACT_ENV: ""})
+    assert out.returncode == 2 and f"{CONTRACT_ENV}: is not set" in out.stderr
+    assert "Traceback" not in out.stderr and not any(tmp_path.iterdir())

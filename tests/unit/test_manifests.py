@@ -14,6 +14,8 @@ from controller.core.validation import validate_spec
 from controller.kube import rbac
 from controller.kube.resources import RESOURCES
 from controller.settings import Settings
+from job_images.scan_job import spec_policy
+from regscan.common.jobs import read_scan_job
 from regscan.common.registry import RegistrySpec
 from tests.unit.test_controller_loop import make, spec
 
@@ -123,5 +125,7 @@ def test_sample_registry_is_valid() -> None:
     parsed = RegistrySpec.model_validate(sample["spec"])
     assert validate_spec(parsed) is None
     job = builders.scan_job("default", "harbor", "run-1", 2, parsed, Settings(), None)
-    args = job["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert "--fail-on" in args and "--only-fixable" in args
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    contract = read_scan_job({e["name"]: e.get("value", "") for e in container["env"]})
+    assert contract.policy.failOn == "CRITICAL" and contract.policy.onlyFixable
+    assert spec_policy(contract.policy).allowlist[0].id == "CVE-2023-12345"

@@ -13,6 +13,7 @@ from controller.core import builders, naming
 from controller.core.observed import JobObs, ObjectObs, Observed
 from controller.core.reconcile import reconcile
 from controller.core.sharding import make_shards
+from regscan.common.jobs import read_scan_job
 from regscan.common.registry import RegistrySpec
 from regscan.common.reports import RunIndex, ScannerInfo
 from tests.unit.reconcile_tables import (
@@ -45,12 +46,10 @@ def test_discovery_done_creates_shards_and_one_indexed_job() -> None:
     assert job["spec"]["completionMode"] == "Indexed" and job["spec"]["completions"] == 3
     assert job["spec"]["parallelism"] == 3 and job["spec"]["backoffLimitPerIndex"] == 2
     assert job["metadata"]["name"] == naming.scan_job_name("rs-disc-x-123")
-    assert job["spec"]["template"]["spec"]["containers"][0]["args"][:4] == [
-        "job",
-        "scan",
-        "--run",
-        "rs-disc-x-123",
-    ]
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["job", "scan"]
+    contract = read_scan_job({e["name"]: e.get("value", "") for e in container["env"]})
+    assert contract.run == "rs-disc-x-123" and contract.store.prefix == "team-a"
     status = plan.status[0][2]
     assert status["lastDiscovery"]["images"] == 10
     assert cond(status, "Scanning")["status"] == "True"

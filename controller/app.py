@@ -1,0 +1,60 @@
+"""The controller's composition root (does I/O): settings → adapters → the poll loop.
+
+`python -m controller` and `regscan controller` both call `cli()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from types import FrameType
+
+from controller.kube.client import KubeClient
+from controller.leader import LeaderElector
+from controller.loop import Controller, run_forever
+from controller.metrics import Metrics
+from controller.settings import Settings
+from job_images.store.backends import S3Store, s3_settings_from_env
+from regscan.common.errors import RegscanError
+
+log = logging.getLogger("regscan.controller")
+
+
+def main() -> int:
+    settings = Settings()
+    kube = KubeClient.from_environment(settings.kubeconfig)
+    store = S3Store(s3_settings_from_env(settings.s3_endpoint, settings.s3_bucket))
+    metrics = Metrics()
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port, healthy_within=3 * settings.poll_seconds + 60)
+    identity = os.environ.get("POD_NAME") or f"{socket.gethostname()}-{secrets.token_hex(3)}"
+    elector = LeaderElector(kube, settings.namespace, identity, settings.lease_seconds)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    scope = settings.watch_namespaces or "all namespaces"
+    log.info("regscan controller %s: watching %s, jobs in %s", identity, scope, settings.namespace)
+    run_forever(Controller(kube, store, settings, metrics), elector, stop)
+    return 0
+
+
+def cli() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return main()
+    except RegscanError as exc:
+        sys.stderr.write(f"regscan controller: error: {exc}\n")
+        return exc.exit_code
+

@@ -1,0 +1,58 @@
+"""The scan Job's work (does I/O): scan one shard of a run and store its result.
+
+Reads `runs/<run>/shards/<shard>.json`, scans those images with the pipeline (reports
+reused when current), writes `runs/<run>/results/<shard>.json`.
+"""
+
+from __future__ import annotations
+
+from job_images.credentials import Credentials
+from job_images.scanning.adapters.base import ScannerAdapter
+from job_images.scanning.pipeline import ScanOptions, scan_images
+from job_images.scanning.policy import AllowEntry, Policy, parse_severity
+from job_images.store.backends import ObjectStore
+from regscan.common import layout
+from regscan.common.discovery import ImageEntry
+from regscan.common.errors import InvalidInput
+from regscan.common.jobs import SHARD_ENV, ScanJob
+from regscan.common.registry import PolicySpec
+from regscan.common.reports import RunIndex, ShardSpec
+
+
+def spec_policy(spec: PolicySpec) -> Policy:
+    """The Registry's policy in the scan code's terms (validated by the controller)."""
+    return Policy(
+        parse_severity(spec.failOn, "policy.failOn"),
+        spec.onlyFixable,
+        tuple(AllowEntry(e.id, e.expires) for e in spec.allowlist),
+    )
+
+
+def shard_images(store: ObjectStore, run: str, shard: int) -> list[ImageEntry]:
+    key = layout.shard_key(layout.check_run_id(run), shard)
+    data = store.get(key)
+    if data is None:
+        raise InvalidInput(SHARD_ENV, f"shard {shard}: no shard list at {store.url(key)}")
+    spec = ShardSpec.model_validate_json(data)
+    return [ImageEntry.model_validate(i) for i in spec.images]
+
+
+def run_scan_job(
+    job: ScanJob,
+    shard: int,
+    images: list[ImageEntry],
+    adapter: ScannerAdapter,
+    store: ObjectStore,
+    credentials: Credentials | None,
+) -> RunIndex:
+    options = ScanOptions(
+        job.run, job.registry.url, job.parallel, False, policy=spec_policy(job.policy)
+    )
+    index = scan_images(images, adapter, store, credentials, options)
+    store.put(layout.shard_result_key(job.run, shard), index.to_json())
+    return index
+
+
+def all_failed(index: RunIndex, images: list[ImageEntry]) -> bool:
+    """The pod fails (and the index is retried) only when no digest could be scanned."""
+    return bool(index.failed) and index.failed == len({i.digest for i in images})
