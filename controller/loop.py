@@ -1,7 +1,8 @@
-"""The polling loop (does I/O): observe -> reconcile per Registry -> apply the plan.
+"""The polling loop (does I/O): observe -> reconcile -> apply the plan, Registry by Registry.
 
-The only place that catches broadly: a Registry whose reconcile or apply fails gets
-`Degraded=True` (reason ReconcileError) and the loop goes on with the others.
+The loop applies exactly what `reconcile` returns. It is the only place that catches
+broadly: a Registry whose plan cannot be applied gets the plan of `on_failure`
+(`Degraded=True`, reason ReconcileError) and the loop goes on with the others.
 Order of effects per Registry: store objects (shard lists, merged run index) first,
 then API objects, deletions, the status patch (only when it changed), events.
 """
@@ -17,20 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from controller.core import builders
-from controller.core.observed import Observed, Plan, RegistryObs
-from controller.core.reconcile import cleanup, reconcile_registry
-from controller.core.status import merge_patch, set_condition
+from controller.core.observed import Deletion, Event, Observed, RegistryObs, RegistryPlan
+from controller.core.reconcile import on_failure, reconcile
+from controller.core.status import merge_patch
 from controller.kube.client import KubeApi, KubeError
 from controller.leader import LeaderElector
 from controller.metrics import Metrics
 from controller.observe import StoreReader, observe
 from controller.settings import Settings
 from job_images.store.backends import ObjectStore
-from regscan.common.registry import RegistryStatus
 from regscan.common.timeutil import iso, utcnow
 
 log = logging.getLogger("regscan.controller")
-RUN_RESULTS = {"ScanFinished": "finished", "ScanFailed": "failed", "ScanSkipped": "skipped"}
 
 
 @dataclass
@@ -64,16 +63,15 @@ class Controller:
         report = TickReport()
         observed = observe(self.kube, self.reader, self.settings)
         report.registries = len(observed.registries)
-        for reg in observed.registries:
-            plan = Plan()
+        plan = reconcile(observed, self.settings, now)
+        registries = {(r.namespace, r.name): r for r in observed.registries}
+        for part in plan.registries:
+            reg = registries[(part.namespace, part.name)]
             try:
-                reconcile_registry(reg, observed, self.settings, now, plan)
-                self._execute(plan, reg, report)
-            except Exception as exc:
+                self._execute(part, reg, report)
+            except Exception as exc:  # the one broad catch: record it, go on with the others
                 self._failed(reg, exc, now, report)
-        plan = Plan()
-        cleanup(observed, self.settings, plan)
-        self._deletions(plan, report)
+        self._deletions(plan.cleanup, report)
         self._forget_deleted(observed)
         report.seconds = time.monotonic() - started
         self.metrics.ticks.inc()
@@ -82,21 +80,24 @@ class Controller:
         self.metrics.last_tick = time.monotonic()
         return report
 
-    def _execute(self, plan: Plan, reg: RegistryObs, report: TickReport) -> None:
+    def _execute(self, plan: RegistryPlan, reg: RegistryObs, report: TickReport) -> None:
         for key, body in plan.put_objects:
             self.store.put(key, body)
         for obj in plan.apply:
             self.kube.apply(obj)
             report.applied += 1
-        self._deletions(plan, report)
-        for namespace, name, status in plan.status:
-            patch = merge_patch(reg.status or {}, status)
-            if patch:
-                self._patch_status(namespace, name, patch)
-                report.status_patches += 1
-            self.metrics.publish_status(namespace, name, status)
+        self._deletions(plan.delete, report)
+        if plan.status is not None:
+            self._publish(reg, plan.status, report)
+            self.metrics.publish_status(plan.namespace, plan.name, plan.status)
         for ev in plan.events:
-            self._event(reg, ev.reason, ev.message, ev.type)
+            self._event(reg, ev)
+
+    def _publish(self, reg: RegistryObs, status: dict[str, Any], report: TickReport) -> None:
+        patch = merge_patch(reg.status or {}, status)
+        if patch:
+            self._patch_status(reg.namespace, reg.name, patch)
+            report.status_patches += 1
 
     def _patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
         try:
@@ -105,8 +106,8 @@ class Controller:
             if exc.status != 404:  # deleted meanwhile: nothing to report on
                 raise
 
-    def _deletions(self, plan: Plan, report: TickReport) -> None:
-        for kind, namespace, name in plan.delete:
+    def _deletions(self, deletions: list[Deletion], report: TickReport) -> None:
+        for kind, namespace, name in deletions:
             try:
                 self.kube.delete(kind, namespace, name)
                 report.deleted += 1
@@ -114,18 +115,18 @@ class Controller:
                 report.errors.append(str(exc))
                 log.warning("delete %s %s/%s: %s", kind, namespace, name, exc)
 
-    def _event(self, reg: RegistryObs, reason: str, message: str, type_: str) -> None:
+    def _event(self, reg: RegistryObs, ev: Event) -> None:
         obj = builders.event_object(
-            reg.namespace, reg.name, reg.uid, reason, message, type_, iso(self.clock())
+            reg.namespace, reg.name, reg.uid, ev.reason, ev.message, ev.type, iso(self.clock())
         )
         try:
             self.kube.create(obj)
         except KubeError as exc:
             if not exc.conflict:  # 409: emitted before (same content)
-                log.warning("event %s for %s/%s: %s", reason, reg.namespace, reg.name, exc)
-        if reason in RUN_RESULTS:
-            self.metrics.runs.labels(reg.namespace, reg.name, RUN_RESULTS[reason]).inc()
-        log.info("%s/%s: %s: %s", reg.namespace, reg.name, reason, message)
+                log.warning("event %s for %s/%s: %s", ev.reason, reg.namespace, reg.name, exc)
+        if ev.outcome is not None:
+            self.metrics.runs.labels(reg.namespace, reg.name, ev.outcome.value).inc()
+        log.info("%s/%s: %s: %s", reg.namespace, reg.name, ev.reason, ev.message)
 
     def _failed(
         self, reg: RegistryObs, exc: Exception, now: dt.datetime, report: TickReport
@@ -134,21 +135,10 @@ class Controller:
         report.errors.append(f"{reg.namespace}/{reg.name}: {message}")
         self.metrics.errors.labels(reg.namespace, reg.name).inc()
         log.error("%s/%s: %s", reg.namespace, reg.name, message)
+        failure = on_failure(reg, message, now)
         try:
-            status = RegistryStatus.model_validate(reg.status or {})
-            status.conditions = set_condition(
-                status.conditions,
-                "Degraded",
-                "True",
-                "ReconcileError",
-                message,
-                now,
-                reg.generation,
-            )
-            new = status.model_dump(mode="json", exclude_none=True)
-            patch = merge_patch(reg.status or {}, new)
-            if patch:
-                self._patch_status(reg.namespace, reg.name, patch)
+            if failure.status is not None:
+                self._publish(reg, failure.status, report)
         except Exception as inner:
             log.error("%s/%s: cannot record the failure: %s", reg.namespace, reg.name, inner)
 

@@ -1,10 +1,11 @@
-"""What the loop observed, and the Plan reconcile returns (pure dataclasses)."""
+"""What the loop observed, the decisions reconcile makes, and the Plan it returns (pure)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.core.reasons import RunOutcome
 from regscan.common.discovery import DiscoveryResult
 from regscan.common.reports import RunIndex
 
@@ -73,6 +74,9 @@ class Observed:
     runs: dict[str, RunData] = field(default_factory=dict)
 
 
+Deletion = tuple[str, str, str]  # kind, namespace, name
+
+
 @dataclass(frozen=True)
 class Event:
     namespace: str
@@ -80,12 +84,77 @@ class Event:
     reason: str
     message: str
     type: str = "Normal"
+    outcome: RunOutcome | None = None  # set on the Events that end a run
+
+
+@dataclass(frozen=True)
+class ConditionChange:
+    type: str
+    status: str
+    reason: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision's part of a Registry's plan; decisions add up in order with `+`."""
+
+    conditions: tuple[ConditionChange, ...] = ()
+    fields: tuple[tuple[str, Any], ...] = ()  # status fields to set, in order
+    apply: tuple[dict[str, Any], ...] = ()
+    put_objects: tuple[tuple[str, bytes], ...] = ()
+    delete: tuple[Deletion, ...] = ()
+    events: tuple[Event, ...] = ()
+
+    def __add__(self, other: Decision) -> Decision:
+        return Decision(
+            self.conditions + other.conditions,
+            self.fields + other.fields,
+            self.apply + other.apply,
+            self.put_objects + other.put_objects,
+            self.delete + other.delete,
+            self.events + other.events,
+        )
+
+
+@dataclass
+class RegistryPlan:
+    """Everything the loop does for one Registry, in this order: store objects, API
+    objects, deletions, the status (None: unchanged), Events.
+    """
+
+    namespace: str
+    name: str
+    put_objects: list[tuple[str, bytes]] = field(default_factory=list)
+    apply: list[dict[str, Any]] = field(default_factory=list)
+    delete: list[Deletion] = field(default_factory=list)
+    status: dict[str, Any] | None = None
+    events: list[Event] = field(default_factory=list)
 
 
 @dataclass
 class Plan:
-    apply: list[dict[str, Any]] = field(default_factory=list)
-    delete: list[tuple[str, str, str]] = field(default_factory=list)  # kind, namespace, name
-    put_objects: list[tuple[str, bytes]] = field(default_factory=list)
-    status: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    """The tick's plan: one RegistryPlan per live Registry, then the clean-up deletions."""
+
+    registries: list[RegistryPlan] = field(default_factory=list)
+    cleanup: list[Deletion] = field(default_factory=list)
+
+    @property
+    def apply(self) -> list[dict[str, Any]]:
+        return [o for r in self.registries for o in r.apply]
+
+    @property
+    def delete(self) -> list[Deletion]:
+        return [d for r in self.registries for d in r.delete] + self.cleanup
+
+    @property
+    def put_objects(self) -> list[tuple[str, bytes]]:
+        return [o for r in self.registries for o in r.put_objects]
+
+    @property
+    def status(self) -> list[tuple[str, str, dict[str, Any]]]:
+        return [(r.namespace, r.name, r.status) for r in self.registries if r.status is not None]
+
+    @property
+    def events(self) -> list[Event]:
+        return [e for r in self.registries for e in r.events]
