@@ -7,6 +7,7 @@ from typing import Any
 
 from controller.api import labels as L
 from controller.core import naming
+from controller.core.contracts import discovery_contract, scan_contract
 from controller.core.schedule import normalize
 from controller.settings import Settings
 from job_images.credentials import DOCKERCONFIGJSON_KEY, DOCKERCONFIGJSON_TYPE
@@ -15,10 +16,6 @@ from regscan.common.jobs import (
     S3_ACCESS_KEY_ENV,
     S3_SECRET_KEY_ENV,
     Contract,
-    DiscoveryJob,
-    RegistryAccess,
-    ScanJob,
-    StoreTarget,
     pod_env,
 )
 from regscan.common.registry import RegistrySpec
@@ -36,45 +33,6 @@ def registry_labels(namespace: str, name: str, component: str) -> dict[str, str]
         L.REGISTRY_NAMESPACE: namespace,
         L.REGISTRY_NAME: name,
     }
-
-
-def _contract_store(namespace: str, settings: Settings) -> StoreTarget:
-    return StoreTarget(endpoint=settings.s3_endpoint, bucket=settings.s3_bucket, prefix=namespace)
-
-
-def _registry_access(spec: RegistrySpec, auth_secret: str | None) -> RegistryAccess:
-    return RegistryAccess(
-        url=spec.url.rstrip("/"),
-        insecure=spec.insecure,
-        caBundle=spec.caBundle,
-        dockerConfig=DOCKER_CONFIG_DIR if auth_secret else None,
-    )
-
-
-def discovery_contract(
-    namespace: str, spec: RegistrySpec, settings: Settings, source: str, auth_secret: str | None
-) -> DiscoveryJob:
-    return DiscoveryJob(
-        registry=_registry_access(spec, auth_secret),
-        store=_contract_store(namespace, settings),
-        source=source,
-        repositories=spec.repositories,
-        platforms=spec.platforms,
-        maxTags=spec.maxTags,
-    )
-
-
-def scan_contract(
-    namespace: str, run: str, spec: RegistrySpec, settings: Settings, auth_secret: str | None
-) -> ScanJob:
-    db = spec.scanner.dbRepository or settings.trivy_db_repository
-    return ScanJob(
-        run=run,
-        registry=_registry_access(spec, auth_secret),
-        store=_contract_store(namespace, settings),
-        scanner=spec.scanner.model_copy(update={"dbRepository": db}),
-        policy=spec.policy,
-    )
 
 
 def _pod_spec(

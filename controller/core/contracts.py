@@ -1,0 +1,58 @@
+"""The Jobs' contracts from a Registry spec and the controller settings (pure).
+
+`regscan.common.jobs` defines the models and renders them into a pod spec; this module
+decides their content: the store prefix is the Registry's namespace, the registry
+credentials folder is set only when an auth Secret is mounted, the DB mirror is the
+Registry's or the controller's default.
+"""
+
+from __future__ import annotations
+
+from controller.settings import Settings
+from regscan.common.jobs import (
+    DOCKER_CONFIG_DIR,
+    DiscoveryJob,
+    RegistryAccess,
+    ScanJob,
+    StoreTarget,
+)
+from regscan.common.registry import RegistrySpec
+
+
+def _contract_store(namespace: str, settings: Settings) -> StoreTarget:
+    return StoreTarget(endpoint=settings.s3_endpoint, bucket=settings.s3_bucket, prefix=namespace)
+
+
+def _registry_access(spec: RegistrySpec, auth_secret: str | None) -> RegistryAccess:
+    return RegistryAccess(
+        url=spec.url.rstrip("/"),
+        insecure=spec.insecure,
+        caBundle=spec.caBundle,
+        dockerConfig=DOCKER_CONFIG_DIR if auth_secret else None,
+    )
+
+
+def discovery_contract(
+    namespace: str, spec: RegistrySpec, settings: Settings, source: str, auth_secret: str | None
+) -> DiscoveryJob:
+    return DiscoveryJob(
+        registry=_registry_access(spec, auth_secret),
+        store=_contract_store(namespace, settings),
+        source=source,
+        repositories=spec.repositories,
+        platforms=spec.platforms,
+        maxTags=spec.maxTags,
+    )
+
+
+def scan_contract(
+    namespace: str, run: str, spec: RegistrySpec, settings: Settings, auth_secret: str | None
+) -> ScanJob:
+    db = spec.scanner.dbRepository or settings.trivy_db_repository
+    return ScanJob(
+        run=run,
+        registry=_registry_access(spec, auth_secret),
+        store=_contract_store(namespace, settings),
+        scanner=spec.scanner.model_copy(update={"dbRepository": db}),
+        policy=spec.policy,
+    )
