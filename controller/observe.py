@@ -22,6 +22,7 @@ from controller.core.observed import (
 from controller.core.reads import RunReads, reads_needed
 from controller.kube.client import OWNED_SELECTOR, KubeApi
 from controller.settings import Settings
+from job_images.credentials import DOCKERCONFIGJSON_KEY
 from job_images.store.backends import ObjectStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult
@@ -72,7 +73,7 @@ def job_obs(obj: dict[str, Any]) -> JobObs:
 def auth_secret(obj: dict[str, Any] | None) -> AuthSecret | None:
     if obj is None:
         return None
-    raw = (obj.get("data") or {}).get(".dockerconfigjson")
+    raw = (obj.get("data") or {}).get(DOCKERCONFIGJSON_KEY)
     text = None
     if raw:
         try:
