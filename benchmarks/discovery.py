@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from job_images.discovery.celfilter import MatchCondition, TagFilter
+from job_images.discovery.options import ClientOptions
 from job_images.discovery.run import DiscoverySpec, discover
-from job_images.discovery.spec import ClientOptions
 from tests.bench.images import Content, Package, Pusher, build_image
 from tests.bench.servers import start_registry
 

@@ -8,6 +8,7 @@ is rejected before any registry request, with the condition's name and reason.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -151,6 +152,7 @@ class TagFilter:
             label = f"{field}[{cond.name or i}]"
             self._programs.append((cond, self._compile(cond, label)))
         self.eval_errors = 0
+        self._lock = threading.Lock()
 
     def _compile(self, cond: MatchCondition, label: str) -> Any:
         expr = cond.expression.strip()
@@ -180,19 +182,36 @@ class TagFilter:
             raise InvalidInput(label, f"fails on every sample tag: {first_error}")
         return program
 
-    def matches(self, repository: str, tag: str) -> bool:
-        if not self._programs:
-            return True
-        results = (self._eval(program, repository, tag) for _, program in self._programs)
-        return all(results) if self.operator == "and" else any(results)
+    def evaluate(self, repository: str, tag: str) -> tuple[bool, int]:
+        """(matches, evaluation errors); changes nothing, so any thread may call it.
 
-    def _eval(self, program: Any, repository: str, tag: str) -> bool:
-        try:
-            value = program.evaluate(_activation(repository, tag))
-        except Exception:  # a value-dependent error (e.g. semver('latest')): no match
-            self.eval_errors += 1
-            return False
-        return isinstance(value, celtypes.BoolType) and bool(value)
+        A value-dependent error (e.g. `semver('latest')`) makes its condition false.
+        Conditions are short-circuited like `&&` / `||`.
+        """
+        errors = 0
+        want_all = self.operator == "and"
+        for _, program in self._programs:
+            ok, failed = _eval(program, repository, tag)
+            errors += failed
+            if ok != want_all:
+                return ok, errors
+        return want_all or not self._programs, errors
+
+    def matches(self, repository: str, tag: str) -> bool:
+        """`evaluate`, adding its errors to `eval_errors` (under a lock)."""
+        matched, errors = self.evaluate(repository, tag)
+        if errors:
+            with self._lock:
+                self.eval_errors += errors
+        return matched
+
+
+def _eval(program: Any, repository: str, tag: str) -> tuple[bool, int]:
+    try:
+        value = program.evaluate(_activation(repository, tag))
+    except Exception:  # a value-dependent error (e.g. semver('latest')): no match
+        return False, 1
+    return isinstance(value, celtypes.BoolType) and bool(value), 0
 
 
 def _static_error(reason: str) -> bool:

@@ -1,15 +1,14 @@
-"""OCI Distribution API client (does network I/O).
+"""OCI Distribution API client (does network I/O): implements `api.RegistryApi` over httpx.
 
-Anonymous, basic and bearer-token auth (tokens cached per scope until expiry);
-timeouts; retries with exponential backoff and jitter on connection errors and
-5xx; `Retry-After` on 429; a bounded number of concurrent requests; every
-request counted by kind. Library errors are re-raised as `RegistryError`.
+Anonymous, basic and bearer-token auth (state in `tokens.AuthCache`); timeouts;
+retries with exponential backoff and jitter on connection errors and 5xx, and
+`Retry-After` on 429 (decisions in the pure `retries`); a bounded number of
+concurrent requests; every request counted by kind under a lock. Library errors
+are re-raised as `RegistryError`.
 """
 
 from __future__ import annotations
 
-import base64
-import email.utils
 import random
 import ssl
 import threading
@@ -22,19 +21,16 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import httpx
 
 from job_images.credentials import Credentials
+from job_images.discovery.api import MAX_BLOB_BYTES
 from job_images.discovery.auth import Challenge, parse_challenge
 from job_images.discovery.manifests import ACCEPT, MAX_MANIFEST_BYTES
-from job_images.discovery.spec import ClientOptions
+from job_images.discovery.options import ClientOptions
+from job_images.discovery.retries import Action, decide, wait_seconds
+from job_images.discovery.tokens import AuthCache, parse_token_response, token_params
 from job_images.discovery.urls import normalize_registry_url
 from regscan.common.errors import InvalidInput, RegistryError
 
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
-
-
-class _Token:
-    def __init__(self, value: str, expires_at: float) -> None:
-        self.value = value
-        self.expires_at = expires_at
+__all__ = ["ClientOptions", "RegistryClient"]
 
 
 class RegistryClient:
@@ -53,7 +49,7 @@ class RegistryClient:
         self.base, self.host = normalize_registry_url(url, self.options.insecure)
         self._creds = credentials
         self._sleep = sleep
-        self._clock = clock
+        self._auth = AuthCache(credentials, clock)
         verify: Any = False
         if not self.options.insecure:
             verify = ssl.create_default_context()  # system CAs ...
@@ -73,10 +69,12 @@ class RegistryClient:
             headers={"User-Agent": "regscan/0.1"},
         )
         self._slots = threading.BoundedSemaphore(self.options.concurrency)
-        self._lock = threading.Lock()
-        self._tokens: dict[str, _Token] = {}
-        self._basic = False  # learned from a Basic challenge
+        self._lock = threading.Lock()  # guards `counts`
         self.counts: Counter[str] = Counter()
+
+    def request_counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.counts)
 
     def close(self) -> None:
         self._http.close()
@@ -121,7 +119,7 @@ class RegistryClient:
             raise RegistryError(self.host, f"manifest {repository}:{reference} is too large")
         return resp.content, _ctype(resp)
 
-    def get_blob(self, repository: str, digest: str, max_bytes: int = 1 << 20) -> bytes:
+    def get_blob(self, repository: str, digest: str, max_bytes: int = MAX_BLOB_BYTES) -> bytes:
         resp = self._request(
             "blob", "GET", f"/v2/{repository}/blobs/{digest}", scope=_pull(repository)
         )
@@ -164,18 +162,17 @@ class RegistryClient:
         attempt = 0
         reauthed = False
         while True:
-            req_headers = dict(headers or {})
-            req_headers.update(self._auth_header(scope))
+            req_headers = {**(headers or {}), **self._auth.header(scope)}
             try:
                 with self._slots:
                     self._count(kind)
                     resp = self._http.request(method, url, headers=req_headers)
             except httpx.TransportError as exc:
-                if attempt >= self.options.retries:
+                if decide(None, attempt, self.options.retries) is Action.GIVE_UP:
                     raise RegistryError(
                         self.host, f"unreachable after {attempt + 1} attempts: {type(exc).__name__}"
                     ) from exc
-                self._backoff(attempt)
+                self._wait(Action.BACKOFF, attempt, None)
                 attempt += 1
                 continue
             status = resp.status_code
@@ -184,12 +181,9 @@ class RegistryClient:
                 if challenge and self._authenticate(challenge, scope):
                     reauthed = True
                     continue
-            if status == 429 and attempt < self.options.retries:
-                self._sleep_retry_after(resp.headers.get("Retry-After"), attempt)
-                attempt += 1
-                continue
-            if status in RETRY_STATUSES and attempt < self.options.retries:
-                self._backoff(attempt)
+            action = decide(status, attempt, self.options.retries)
+            if action is not Action.ACCEPT:
+                self._wait(action, attempt, resp.headers.get("Retry-After"))
                 attempt += 1
                 continue
             if status >= 400:
@@ -200,57 +194,33 @@ class RegistryClient:
         with self._lock:
             self.counts[kind] += 1
 
-    def _backoff(self, attempt: int) -> None:
+    def _wait(self, action: Action, attempt: int, retry_after: str | None) -> None:
         self._count("retry")
-        delay = min(self.options.max_backoff, self.options.backoff * (2**attempt))
-        self._sleep(delay * (0.5 + random.random() / 2))
-
-    def _sleep_retry_after(self, header: str | None, attempt: int) -> None:
-        delay: float | None = None
-        if header:
-            if header.strip().isdigit():
-                delay = float(header.strip())
-            else:
-                parsed = email.utils.parsedate_to_datetime(header) if header else None
-                if parsed is not None:
-                    delay = max(0.0, parsed.timestamp() - time.time())
-        if delay is None:
-            self._backoff(attempt)
-            return
-        self._count("retry")
-        self._sleep(min(delay, self.options.max_retry_after))
-
-    def _auth_header(self, scope: str) -> dict[str, str]:
-        with self._lock:
-            token = self._tokens.get(scope)
-            if token and token.expires_at > self._clock():
-                return {"Authorization": f"Bearer {token.value}"}
-            basic = self._basic
-        if basic and self._creds:
-            return {"Authorization": basic_header(self._creds)}
-        return {}
+        delay = wait_seconds(
+            action,
+            attempt,
+            self.options.retry_policy,
+            retry_after=retry_after,
+            now=time.time(),
+            jitter=random.random(),
+        )
+        self._sleep(delay)
 
     def _authenticate(self, challenge: Challenge, scope: str) -> bool:
         if challenge.scheme == "basic":
-            if not self._creds:
-                return False
-            with self._lock:
-                self._basic = True
-            return True
+            return self._auth.use_basic()
         if challenge.scheme != "bearer" or "realm" not in challenge.params:
             return False
         self._fetch_token(challenge, scope)
         return True
 
     def _fetch_token(self, challenge: Challenge, scope: str) -> None:
-        params = {"service": challenge.params.get("service", "")}
-        wanted = challenge.params.get("scope") or scope
-        if wanted:
-            params["scope"] = wanted
         auth = httpx.BasicAuth(self._creds.username, self._creds.password) if self._creds else None
         self._count("token")
         try:
-            resp = self._http.get(challenge.params["realm"], params=params, auth=auth)
+            resp = self._http.get(
+                challenge.params["realm"], params=token_params(challenge, scope), auth=auth
+            )
         except httpx.TransportError as exc:
             raise RegistryError(
                 self.host, f"token service unreachable: {type(exc).__name__}"
@@ -258,17 +228,10 @@ class RegistryClient:
         if resp.status_code != 200:
             raise RegistryError(self.host, "token request refused", resp.status_code)
         try:
-            body = resp.json()
-            value = str(body.get("token") or body["access_token"])
-        except (ValueError, KeyError, AttributeError) as exc:
-            raise RegistryError(self.host, "token response has no token", resp.status_code) from exc
-        expires_in = float(body.get("expires_in") or 60)
-        with self._lock:
-            self._tokens[scope] = _Token(value, self._clock() + max(1.0, expires_in - 5))
-
-
-def basic_header(creds: Credentials) -> str:
-    return "Basic " + base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
+            value, expires_in = parse_token_response(resp.json())
+        except ValueError as exc:
+            raise RegistryError(self.host, str(exc), resp.status_code) from exc
+        self._auth.store(scope, value, expires_in)
 
 
 def _pull(repository: str) -> str:

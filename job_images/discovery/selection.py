@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from job_images.credentials import Credentials
 from job_images.discovery.celfilter import MatchCondition, TagFilter
 from job_images.discovery.names import validate_pattern
+from job_images.discovery.options import ClientOptions
 from job_images.discovery.platforms import Platform, validate_platform
-from job_images.discovery.spec import ClientOptions, DiscoverySpec, RepositorySelector
+from job_images.discovery.spec import DiscoverySpec, RepositorySelector
 from job_images.discovery.urls import normalize_registry_url
 from regscan.common.errors import InvalidInput
 from regscan.common.registry import PlatformSpec, RepositorySpec

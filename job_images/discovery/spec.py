@@ -1,6 +1,4 @@
-"""What a discovery run is asked to do: repositories, tag filters, platforms, client options
-(pure values; built by `selection.py` from a Registry spec or by the `discover` command).
-"""
+"""What one discovery run looks for: registry, repository selectors, platforms (pure data)."""
 
 from __future__ import annotations
 
@@ -8,20 +6,8 @@ from dataclasses import dataclass, field
 
 from job_images.credentials import Credentials
 from job_images.discovery.celfilter import TagFilter
+from job_images.discovery.options import ClientOptions
 from job_images.discovery.platforms import Platform
-
-
-@dataclass(frozen=True)
-class ClientOptions:
-    timeout: float = 30.0
-    retries: int = 4  # extra attempts after the first
-    backoff: float = 0.25
-    max_backoff: float = 8.0
-    max_retry_after: float = 60.0
-    concurrency: int = 8
-    ca_file: str | None = None
-    insecure: bool = False
-    page_size: int = 1000
 
 
 @dataclass(frozen=True)

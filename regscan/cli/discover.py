@@ -14,9 +14,10 @@ from pathlib import Path
 from job_images.credentials import Credentials
 from job_images.discovery.celfilter import TagFilter, parse_cli_conditions
 from job_images.discovery.names import validate_pattern
+from job_images.discovery.options import ClientOptions
 from job_images.discovery.platforms import parse_platform
 from job_images.discovery.run import discover
-from job_images.discovery.spec import ClientOptions, DiscoverySpec, RepositorySelector
+from job_images.discovery.spec import DiscoverySpec, RepositorySelector
 from job_images.discovery.urls import normalize_registry_url
 from job_images.docker_config import load_docker_config
 from regscan.common.discovery import DiscoveryResult, ManifestEntry

@@ -48,6 +48,8 @@ class DiscoveryStats(_Model):
     repositories: int = 0
     tags: int = 0
     tags_matched: int = Field(default=0, alias="tagsMatched")
+    # tags whose CEL filter raised while evaluating (counted as no match)
+    tag_filter_errors: int = Field(default=0, alias="tagFilterErrors")
     images: int = 0
     seconds: float = 0.0
 

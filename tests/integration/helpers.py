@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from job_images.discovery.options import ClientOptions
 from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
-from job_images.discovery.spec import ClientOptions
 from job_images.scanning.adapters.base import AdapterSettings
 from job_images.scanning.adapters.trivy import TrivyAdapter
 from job_images.store.backends import FilesystemStore
