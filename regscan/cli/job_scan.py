@@ -7,9 +7,10 @@ import os
 import sys
 
 from job_images.job_inputs import ca_bundle_file, job_credentials
+from job_images.scanning.adapters import open_adapter
 from job_images.scanning.pipeline import ScanOptions, scan_images
 from job_images.scanning.table import render_table
-from regscan.cli.scan import make_adapter, make_policy
+from regscan.cli.scan import make_policy, scanner_options
 from regscan.cli.store_options import open_store
 from regscan.common import layout
 from regscan.common.discovery import ImageEntry
@@ -32,12 +33,10 @@ def run_job_scan(args: argparse.Namespace) -> int:
     images = [ImageEntry.model_validate(i) for i in spec.images]
     policy = make_policy(args)
     with ca_bundle_file(os.environ.get("REGSCAN_CA_BUNDLE")) as ca_file:
-        args.ca_file = ca_file
-        adapter = make_adapter(args, store, policy)
+        scanner = scanner_options(args, ca_file=ca_file, insecure=args.insecure)
+        adapter = open_adapter(scanner, store, policy)
         creds = job_credentials(args, spec.registry_url)
-        options = ScanOptions(
-            args.run, spec.registry_url, args.parallel, args.rescan, policy=policy
-        )
+        options = ScanOptions(args.run, spec.registry_url, args.parallel, args.rescan)
         index = scan_images(images, adapter, store, creds, options)
     store.put(layout.shard_result_key(args.run, int(shard)), index.to_json())
     sys.stdout.write(render_table(index))
