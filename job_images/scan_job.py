@@ -1,5 +1,7 @@
 """The scan Job's work (does I/O): scan one shard of a run and store its result.
 
+The policy is the adapter's (built with `policy.policy_from_spec` from the contract).
+
 Reads `runs/<run>/shards/<shard>.json`, scans those images with the pipeline (reports
 reused when current), writes `runs/<run>/results/<shard>.json`.
 """
@@ -9,23 +11,12 @@ from __future__ import annotations
 from job_images.credentials import Credentials
 from job_images.scanning.adapters.base import ScannerAdapter
 from job_images.scanning.pipeline import ScanOptions, scan_images
-from job_images.scanning.policy import AllowEntry, Policy, parse_severity
 from job_images.store.backends import ObjectStore
 from regscan.common import layout
 from regscan.common.discovery import ImageEntry
 from regscan.common.errors import InvalidInput
 from regscan.common.jobs import SHARD_ENV, ScanJob
-from regscan.common.registry import PolicySpec
 from regscan.common.reports import RunIndex, ShardSpec
-
-
-def spec_policy(spec: PolicySpec) -> Policy:
-    """The Registry's policy in the scan code's terms (validated by the controller)."""
-    return Policy(
-        parse_severity(spec.failOn, "policy.failOn"),
-        spec.onlyFixable,
-        tuple(AllowEntry(e.id, e.expires) for e in spec.allowlist),
-    )
 
 
 def shard_images(store: ObjectStore, run: str, shard: int) -> list[ImageEntry]:
@@ -45,9 +36,7 @@ def run_scan_job(
     store: ObjectStore,
     credentials: Credentials | None,
 ) -> RunIndex:
-    options = ScanOptions(
-        job.run, job.registry.url, job.parallel, False, policy=spec_policy(job.policy)
-    )
+    options = ScanOptions(job.run, job.registry.url, job.parallel)
     index = scan_images(images, adapter, store, credentials, options)
     store.put(layout.shard_result_key(job.run, shard), index.to_json())
     return index

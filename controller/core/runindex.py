@@ -9,7 +9,7 @@ counted as reused), else a failed entry saying no shard reported it.
 from __future__ import annotations
 
 from regscan.common.discovery import ImageEntry
-from regscan.common.reports import RunImage, RunIndex, ScannerInfo, Summary
+from regscan.common.reports import RunImage, RunIndex, ScannerInfo
 
 NO_RESULT = "no scan result: the shard of this digest did not report"
 
@@ -69,17 +69,7 @@ def merge_run(
             img = RunImage.of(entry, "failed", error=NO_RESULT)
         merged.images.append(img)
         outcome.setdefault(entry.digest, img)
-    total = Summary()
-    for img in outcome.values():  # per unique digest: shared content counted once
-        if img.status == "ok" and img.summary is not None:
-            total = total.add(img.summary)
-    merged.totals = total
-    merged.scanned = sum(1 for i in outcome.values() if i.status == "ok" and not i.reused)
-    merged.reused = sum(1 for i in outcome.values() if i.status == "ok" and i.reused)
-    merged.failed = sum(1 for i in outcome.values() if i.status != "ok")
-    merged.policy_failing = sum(
-        1 for i in merged.images if i.policy is not None and not i.policy.passed
-    )
+    merged = merged.counted()  # per unique digest: shared content counted once
     merged.scanner = newest_scanner(
         [i.scanned_with for i in outcome.values() if i.scanned_with is not None]
     )

@@ -6,12 +6,6 @@ from regscan.common.discovery import ImageEntry
 from regscan.common.reports import ScannerInfo
 
 
-def fingerprint(info: ScannerInfo | None) -> tuple[str, str, str]:
-    if info is None:
-        return ("", "", "")
-    return (info.name, info.version, info.db_updated_at or "")
-
-
 def digests_to_scan(
     images: list[ImageEntry],
     known: dict[str, ScannerInfo],
@@ -25,13 +19,11 @@ def digests_to_scan(
     `stale_before` (ISO time): a report made with a DB updated before it is queued
     again, so a DB update is noticed even when no new digest shows it.
     """
-    want = fingerprint(current)
-
     def needs(digest: str) -> bool:
         info = known.get(digest)
         if info is None:
             return True
-        if current is not None and fingerprint(info) != want:
+        if current is not None and not info.same_as(current):
             return True
         return stale_before is not None and (info.db_updated_at or "") < stale_before
 

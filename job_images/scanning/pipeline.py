@@ -1,15 +1,15 @@
-"""The scan run: unique digests -> SBOM + scan (parallel) -> reports -> run index (I/O via
-the adapter and the store).
+"""The scan run: unique digests -> reuse or scan (parallel, with retries) -> run index
+(does I/O: a thread pool, store reads, scans through the adapter).
 
-Each digest is scanned once however many repositories and tags share it. A report
-that is complete for the current scanner and DB is reused; `rescan` re-scans from
-stored SBOMs. Failures are recorded per image and the run goes on.
+Each digest is scanned once however many repositories and tags share it. A stored
+report current for the scanner and DB is reused (plan.reusable); `rescan` scans the
+stored SBOMs again. The adapter stores SBOMs, reports and SARIF and applies the
+policy; a failure is recorded per image and the run goes on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -17,59 +17,45 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from job_images.credentials import Credentials
-from job_images.scanning.adapters.base import AdapterError, ImageRef, ScannerAdapter
-from job_images.scanning.policy import Policy, check
-from job_images.scanning.sarif import to_sarif
-from job_images.store.backends import ObjectStore
+from job_images.scanning import artifacts
+from job_images.scanning.adapters.base import AdapterError, ScannerAdapter, ScanResult
+from job_images.scanning.plan import Outcome, build_index, by_digest, reusable
+from job_images.scanning.scanner import ImageRef
+from job_images.store.protocol import ObjectStore
 from regscan.common.discovery import ImageEntry
-from regscan.common.layout import report_key, sarif_key
-from regscan.common.reports import (
-    CheckResult,
-    Report,
-    RunImage,
-    RunIndex,
-    ScannerInfo,
-    Summary,
-)
+from regscan.common.reports import RunIndex
 from regscan.common.timeutil import iso, utcnow
 
 log = logging.getLogger("regscan.scan")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ScanOptions:
     run_id: str
     registry_url: str
     parallel: int = 4
     rescan: bool = False
     retries: int = 2
-    retry_delay: float = 1.0
-    policy: Policy | None = None
+    retry_delay: float = 1.0  # seconds before the first retry; doubles each time
 
 
-@dataclass
-class _Outcome:
-    report: Report | None
-    reused: bool
-    error: AdapterError | None = None
-
-
-def _stored_report(store: ObjectStore, digest: str) -> Report | None:
-    data = store.get(report_key(digest))
-    if data is None:
-        return None
-    try:
-        return Report.model_validate_json(data)
-    except ValueError:
-        return None  # corrupt: scan again
-
-
-def _current(report: Report, scanner: ScannerInfo) -> bool:
-    return (report.scanner.name, report.scanner.version, report.scanner.db_updated_at) == (
-        scanner.name,
-        scanner.version,
-        scanner.db_updated_at,
-    )
+def with_retries(
+    call: Callable[[], ScanResult],
+    what: str,
+    retries: int,
+    delay: float,
+    sleep: Callable[[float], None],
+) -> ScanResult | AdapterError:
+    """The result, or the last error: retried only while the error says `can_retry`."""
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except AdapterError as exc:
+            log.warning("%s: %s [%s]", what, exc.message, exc.error_code)
+            if not exc.can_retry or attempt == retries:
+                return exc
+            sleep(delay * (2**attempt))
+    raise AssertionError("unreachable")
 
 
 def scan_images(
@@ -84,74 +70,32 @@ def scan_images(
     started = now()
     adapter.prepare()
     scanner = adapter.metadata()
-    policy = options.policy or Policy()
-    by_digest: dict[str, list[ImageEntry]] = {}
-    for img in images:
-        by_digest.setdefault(img.digest, []).append(img)
+    groups = by_digest(images)
 
-    def work(digest: str) -> _Outcome:
-        group = by_digest[digest]
-        first = group[0]
-        previous = _stored_report(store, digest)
-        if previous is not None and not options.rescan and _current(previous, scanner):
-            return _Outcome(previous, reused=True)
-        tags = tuple(sorted({t for i in group for t in i.tags}))
-        ref = ImageRef(
-            options.registry_url, first.registry, first.repository, digest, tags, first.platform
-        )
-        for attempt in range(options.retries + 1):
-            try:
-                if options.rescan and previous is not None:
-                    result = adapter.rescan_image(ref, credentials, previous)
-                else:
-                    result = adapter.scan_image(ref, credentials)
-                store.put(report_key(digest), result.report.to_json())
-                store.put(sarif_key(digest), json.dumps(to_sarif(result.report), indent=1).encode())
-                return _Outcome(result.report, reused=False)
-            except AdapterError as exc:
-                log.warning("%s: %s [%s]", ref.reference, exc.message, exc.error_code)
-                if not exc.can_retry or attempt == options.retries:
-                    return _Outcome(None, reused=False, error=exc)
-                sleep(options.retry_delay * (2**attempt))
-        raise AssertionError("unreachable")
+    def work(digest: str) -> Outcome:
+        ref = ImageRef.of_entries(options.registry_url, groups[digest])
+        stored = artifacts.load_report(store, digest)
+        if stored is not None and reusable(stored, scanner, options.rescan):
+            return Outcome(stored, reused=True, verdict=adapter.evaluate(stored))
+
+        def scan() -> ScanResult:
+            if options.rescan:
+                return adapter.rescan_image(ref, credentials, stored)
+            return adapter.scan_image(ref, credentials)
+
+        result = with_retries(scan, ref.reference, options.retries, options.retry_delay, sleep)
+        if isinstance(result, AdapterError):
+            return Outcome(None, error=result.message, error_code=result.error_code)
+        return Outcome(result.report, verdict=result.check)
 
     with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
-        outcomes = dict(zip(by_digest, pool.map(work, list(by_digest)), strict=True))
-
-    index = RunIndex(
-        runId=options.run_id, registry=options.registry_url, startedAt=iso(started), scanner=scanner
-    )
-    for img in images:
-        out = outcomes[img.digest]
-        entry = RunImage.of(img, "ok", reused=out.reused)
-        if out.report is None:
-            err = out.error
-            entry.status, entry.error = "failed", err.message if err else "unknown error"
-            entry.error_code = err.error_code if err else None
-        else:
-            entry.summary, entry.severity = out.report.summary, out.report.severity
-            entry.policy = (
-                check(out.report, policy, now())
-                if out.reused
-                else (out.report.policy or CheckResult(passed=True))
-            )
-            entry.report = report_key(img.digest)
-            entry.scanned_with = out.report.scanner
-        index.images.append(entry)
-    _totals(index, outcomes)
-    index.completed_at = iso(now())
-    return index
-
-
-def _totals(index: RunIndex, outcomes: dict[str, _Outcome]) -> None:
-    total = Summary()
-    for out in outcomes.values():  # per unique digest: shared content is counted once
-        if out.report is not None:
-            total = total.add(out.report.summary)
-    index.totals = total
-    index.scanned = sum(1 for o in outcomes.values() if o.report is not None and not o.reused)
-    index.reused = sum(1 for o in outcomes.values() if o.reused)
-    index.failed = sum(1 for o in outcomes.values() if o.report is None)
-    index.policy_failing = sum(
-        1 for i in index.images if i.policy is not None and not i.policy.passed
+        outcomes = dict(zip(groups, pool.map(work, list(groups)), strict=True))
+    return build_index(
+        options.run_id,
+        options.registry_url,
+        images,
+        outcomes,
+        scanner,
+        iso(started),
+        iso(now()),
     )

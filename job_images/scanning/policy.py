@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from regscan.common.errors import InvalidInput
+from regscan.common.registry import PolicySpec
 from regscan.common.reports import SEVERITIES, CheckResult, Report
 
 RANK = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}  # CRITICAL=5 ... UNKNOWN=1
@@ -44,6 +45,15 @@ def parse_allow_entry(text: str) -> AllowEntry:
         return AllowEntry(vid, dt.date.fromisoformat(expires))
     except ValueError as exc:
         raise InvalidInput("allow", f"{text!r}: expiry is not YYYY-MM-DD") from exc
+
+
+def policy_from_spec(spec: PolicySpec) -> Policy:
+    """The Registry resource's policy (already validated by its schema) as a Policy."""
+    return Policy(
+        fail_on=spec.failOn,
+        only_fixable=spec.onlyFixable,
+        allowlist=tuple(AllowEntry(a.id, a.expires) for a in spec.allowlist),
+    )
 
 
 def check(report: Report, policy: Policy, now: dt.datetime) -> CheckResult:

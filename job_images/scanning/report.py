@@ -1,4 +1,4 @@
-"""Trivy JSON -> normalized report; summaries (pure)."""
+"""Findings (or Trivy JSON) -> normalized report; summaries (pure)."""
 
 from __future__ import annotations
 
@@ -76,10 +76,10 @@ def max_severity(vulns: list[Vulnerability]) -> str:
     return "NONE"
 
 
-def build_report(
-    artifact: Artifact, scanner: ScannerInfo, trivy_doc: dict[str, Any], generated_at: str
+def report_from_findings(
+    artifact: Artifact, scanner: ScannerInfo, vulns: list[Vulnerability], generated_at: str
 ) -> Report:
-    vulns = vulnerabilities_from_trivy(trivy_doc)
+    """The normalized report of any scanner's findings (no policy verdict yet)."""
     return Report(
         artifact=artifact,
         scanner=scanner,
@@ -87,4 +87,12 @@ def build_report(
         summary=summarize(vulns),
         severity=max_severity(vulns),
         vulnerabilities=vulns,
+    )
+
+
+def build_report(
+    artifact: Artifact, scanner: ScannerInfo, trivy_doc: dict[str, Any], generated_at: str
+) -> Report:
+    return report_from_findings(
+        artifact, scanner, vulnerabilities_from_trivy(trivy_doc), generated_at
     )

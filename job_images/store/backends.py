@@ -11,19 +11,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
+from job_images.store.protocol import ObjectStore
 from regscan.common.errors import InvalidInput, StoreError
 from regscan.common.layout import check_key
 
-
-class ObjectStore(Protocol):
-    def get(self, key: str) -> bytes | None: ...
-    def put(self, key: str, data: bytes, content_type: str = "application/json") -> None: ...
-    def exists(self, key: str) -> bool: ...
-    def delete(self, key: str) -> None: ...
-    def list(self, prefix: str) -> list[str]: ...
-    def url(self, key: str) -> str: ...
+__all__ = ["FilesystemStore", "ObjectStore", "S3Settings", "S3Store", "s3_settings_from_env"]
 
 
 class FilesystemStore:

@@ -13,9 +13,10 @@ import sys
 from dataclasses import dataclass
 
 from job_images.job_inputs import ca_bundle_file, mounted_credentials, open_job_store
-from job_images.scan_job import all_failed, run_scan_job, shard_images, spec_policy
-from job_images.scanning.adapters import get_adapter
-from job_images.scanning.adapters.base import AdapterSettings
+from job_images.scan_job import all_failed, run_scan_job, shard_images
+from job_images.scanning.adapters import open_adapter
+from job_images.scanning.policy import policy_from_spec
+from job_images.scanning.scanner import ScannerOptions
 from job_images.scanning.table import render_table
 from regscan.common.errors import InvalidInput
 from regscan.common.jobs import SHARD_ENV, read_scan_job
@@ -64,23 +65,18 @@ def run_job_scan(args: argparse.Namespace) -> int:
     store = open_job_store(job.store, options.output_dir)
     images = shard_images(store, job.run, options.shard)
     with ca_bundle_file(job.registry.caBundle) as ca_file:
-        adapter = get_adapter(job.scanner.name)
-        adapter.configure(
-            AdapterSettings(
-                store=store,
-                policy=spec_policy(job.policy),
-                timeout=options.scan_timeout,
-                ca_file=ca_file,
-                insecure=job.registry.insecure,
-                options={
-                    "trivy": options.trivy_binary,
-                    "parallel": job.parallel,
-                    "cache_dir": options.cache_dir,
-                    "db_repository": job.scanner.dbRepository,
-                    "skip_db_update": options.skip_db_update,
-                },
-            )
+        scanner = ScannerOptions(
+            name=job.scanner.name,
+            trivy=options.trivy_binary,
+            cache_dir=options.cache_dir,
+            db_repository=job.scanner.dbRepository,
+            skip_db_update=options.skip_db_update,
+            parallel=job.parallel,
+            timeout=options.scan_timeout,
+            ca_file=ca_file,
+            insecure=job.registry.insecure,
         )
+        adapter = open_adapter(scanner, store, policy_from_spec(job.policy))
         creds = mounted_credentials(job.registry.dockerConfig, job.registry.url)
         index = run_scan_job(job, options.shard, images, adapter, store, creds)
     sys.stdout.write(render_table(index))

@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     store_options.add_store_options(p, default_dir=None)
     p.set_defaults(handler=report.run_report)
 
+    from regscan.cli import check as check_cmd
+
+    p = sub.add_parser("check", help="pass/fail of one scanned image against a policy")
+    check_cmd.add_check_options(p)
+    p.set_defaults(handler=check_cmd.run_check)
+
     p = sub.add_parser("job", help="entrypoints the controller's Jobs run")
     jobs = p.add_subparsers(dest="job", required=True, parser_class=_Parser)
     j = jobs.add_parser("scan", help="scan one shard of a run (contract in $REGSCAN_JOB)")

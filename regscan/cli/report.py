@@ -1,60 +1,79 @@
-"""`regscan report`: a stored run's table, or one image's report (reads the store)."""
+"""`regscan report`: a stored run's table, or one image's report (reads the store).
+
+The arguments become a typed `ReportCommand` once, at the top.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from dataclasses import dataclass
 
 from job_images.scanning.table import render_table
-from regscan.cli.store_options import open_store
+from job_images.store.protocol import ObjectStore
+from regscan.cli.store_options import StoreOptions
 from regscan.common import layout
 from regscan.common.errors import InvalidInput
-from regscan.common.reports import Report, RunIndex
+from regscan.common.reports import Report, RunImage, RunIndex
+
+
+@dataclass(frozen=True)
+class ReportCommand:
+    store: StoreOptions  # the location argument, a folder or s3://bucket/prefix
+    run: str | None
+    image: str | None
+    format: str  # table | json | sarif
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ReportCommand:
+        return cls(
+            StoreOptions.from_args(args).at(args.location), args.run, args.image, args.format
+        )
 
 
 def run_report(args: argparse.Namespace) -> int:
-    target = args.location
-    if target.startswith("s3://"):
-        bucket, _, prefix = target[5:].partition("/")
-        args.s3_bucket, args.s3_prefix = bucket, prefix
-        if not args.s3_endpoint:
-            raise InvalidInput("s3-endpoint", "needed to read an s3:// location")
-    else:
-        args.s3_endpoint = None
-        args.output_dir = target
-        if not Path(target).is_dir():
-            raise InvalidInput("location", f"{target} is not a directory")
-    store = open_store(args)
-    key = layout.run_index_key(args.run) if args.run else layout.LATEST_RUN_KEY
+    return report(ReportCommand.from_args(args))
+
+
+def load_run(store: ObjectStore, run: str | None = None) -> RunIndex:
+    key = layout.run_index_key(run) if run else layout.LATEST_RUN_KEY
     data = store.get(key)
     if data is None:
         raise InvalidInput("location", f"no run index at {store.url(key)}")
-    index = RunIndex.model_validate_json(data)
-    if args.image:
-        images = [i for i in index.images if _matches(i.repository, i.tags, i.digest, args.image)]
-        if not images:
-            raise InvalidInput("image", f"{args.image!r} is not in run {index.run_id}")
-        digest = images[0].digest
-        if args.format == "sarif":
+    return RunIndex.model_validate_json(data)
+
+
+def find_image(index: RunIndex, ref: str) -> RunImage:
+    """The run's entry for `repository[:tag]`, `repository@digest` or a bare digest."""
+    for img in index.images:
+        if _matches(img.repository, img.tags, img.digest, ref):
+            return img
+    raise InvalidInput("image", f"{ref!r} is not in run {index.run_id}")
+
+
+def report(cmd: ReportCommand) -> int:
+    store = cmd.store.open()
+    index = load_run(store, cmd.run)
+    if cmd.image:
+        digest = find_image(index, cmd.image).digest
+        if cmd.format == "sarif":
             blob = store.get(layout.sarif_key(digest))
         else:
             blob = store.get(layout.report_key(digest))
         if blob is None:
             raise InvalidInput("image", f"no stored report for {digest}")
-        if args.format in ("json", "sarif"):
+        if cmd.format in ("json", "sarif"):
             sys.stdout.write(blob.decode() + "\n")
         else:
-            report = Report.model_validate_json(blob)
-            for v in report.vulnerabilities:
+            for v in Report.model_validate_json(blob).vulnerabilities:
                 sys.stdout.write(
                     f"{v.severity:9s} {v.id:18s} {v.package} {v.installed_version}"
                     f" -> {v.fixed_version or '-'}\n"
                 )
         return 0
-    if args.format == "json":
+    if cmd.format == "json":
         sys.stdout.write(index.model_dump_json(by_alias=True, indent=2) + "\n")
-    elif args.format == "sarif":
+    elif cmd.format == "sarif":
         raise InvalidInput("format", "sarif needs --image")
     else:
         sys.stdout.write(render_table(index))

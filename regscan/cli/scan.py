@@ -1,5 +1,6 @@
-"""`regscan scan`, `regscan report` and `regscan job scan`: composition of discovery,
-adapter, pipeline and store (does I/O; the decisions live in the modules it calls).
+"""`regscan scan`: discovery, adapter, pipeline and store composed (does I/O; the
+decisions live in the modules it calls). Its flags become a typed `ScanCommand` once, at
+the top; `make_policy` and `scanner_options` also serve `regscan job scan`.
 """
 
 from __future__ import annotations
@@ -11,19 +12,23 @@ import json
 import os
 import secrets
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
+from job_images.discovery.run import DiscoverySpec, discover
 from job_images.discovery.urls import normalize_registry_url
-from job_images.scanning.adapters import get_adapter
-from job_images.scanning.adapters.base import AdapterSettings, ImageRef, ScannerAdapter
+from job_images.scanning.adapters import open_adapter
+from job_images.scanning.adapters.base import ScannerAdapter
 from job_images.scanning.lifecycle import update_inventory
 from job_images.scanning.pipeline import ScanOptions, scan_images
 from job_images.scanning.policy import Policy, parse_allow_entry, parse_severity
+from job_images.scanning.scanner import ImageRef, ScannerOptions
 from job_images.scanning.table import render_table
-from job_images.store.backends import ObjectStore
-from regscan.cli.store_options import open_store
+from job_images.store.protocol import ObjectStore
+from regscan.cli.discover import load_previous, spec_from_args
+from regscan.cli.store_options import StoreOptions
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult
-from regscan.common.errors import InvalidInput
 from regscan.common.reports import Inventory, RunIndex
 
 EXIT_POLICY = 3
@@ -62,29 +67,49 @@ def make_policy(args: argparse.Namespace) -> Policy:
     )
 
 
-def make_adapter(args: argparse.Namespace, store: ObjectStore, policy: Policy) -> ScannerAdapter:
-    if args.parallel < 1 or args.parallel > 64:
-        raise InvalidInput("parallel", "must be between 1 and 64")
-    if args.skip_db_update and not args.cache_dir:
-        raise InvalidInput("skip-db-update", "needs --cache-dir with a prepared DB")
-    adapter = get_adapter(args.scanner)
-    adapter.configure(
-        AdapterSettings(
-            store=store,
-            policy=policy,
-            timeout=args.scan_timeout,
-            ca_file=getattr(args, "ca_file", None),
-            insecure=getattr(args, "insecure", False),
-            options={
-                "trivy": args.trivy_binary,
-                "parallel": args.parallel,
-                "cache_dir": args.cache_dir,
-                "db_repository": args.db_repository,
-                "skip_db_update": args.skip_db_update,
-            },
-        )
+def scanner_options(
+    args: argparse.Namespace, ca_file: str | None, insecure: bool
+) -> ScannerOptions:
+    """The scanner flags of `add_scan_options`, with the registry's TLS settings."""
+    return ScannerOptions(
+        name=args.scanner,
+        trivy=args.trivy_binary,
+        cache_dir=args.cache_dir,
+        db_repository=args.db_repository,
+        skip_db_update=args.skip_db_update,
+        parallel=args.parallel,
+        timeout=args.scan_timeout,
+        ca_file=ca_file,
+        insecure=insecure,
     )
-    return adapter
+
+
+@dataclass(frozen=True)
+class ScanCommand:
+    """`regscan scan`, its arguments checked and typed once."""
+
+    spec: DiscoverySpec
+    previous: Path | None
+    store: StoreOptions
+    scanner: ScannerOptions
+    policy: Policy
+    rescan: bool
+    grace: dt.timedelta
+    selection: str  # a hash of the discovery filters: names the lifecycle inventory
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ScanCommand:
+        spec = spec_from_args(args)  # all validation before any request
+        return cls(
+            spec=spec,
+            previous=args.previous,
+            store=StoreOptions.from_args(args),
+            scanner=scanner_options(args, args.ca_file, args.insecure),
+            policy=make_policy(args),
+            rescan=args.rescan,
+            grace=dt.timedelta(days=args.grace_days),
+            selection=_selection(args),
+        )
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -104,22 +129,21 @@ def exit_code(index: RunIndex) -> int:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from job_images.discovery.run import discover
-    from regscan.cli.discover import load_previous, spec_from_args
+    return scan(ScanCommand.from_args(args))
 
-    spec = spec_from_args(args)  # all validation before any request
-    policy = make_policy(args)
-    store = open_store(args)
-    adapter = make_adapter(args, store, policy)
+
+def scan(cmd: ScanCommand) -> int:
+    store = cmd.store.open()
+    adapter = open_adapter(cmd.scanner, store, cmd.policy)
     now = dt.datetime.now(dt.UTC)
     run_id = new_run_id(now)
-    found = discover(spec, previous=load_previous(args.previous))
+    found = discover(cmd.spec, previous=load_previous(cmd.previous))
     store.put(layout.discovery_key(run_id), found.to_json().encode())
-    url, host = normalize_registry_url(spec.registry, spec.options.insecure)
-    options = ScanOptions(run_id, url, args.parallel, args.rescan, policy=policy)
-    index = scan_images(found.images, adapter, store, spec.credentials, options)
+    url, host = normalize_registry_url(cmd.spec.registry, cmd.spec.options.insecure)
+    options = ScanOptions(run_id, url, cmd.scanner.parallel, cmd.rescan)
+    index = scan_images(found.images, adapter, store, cmd.spec.credentials, options)
     publish(store, index)
-    _lifecycle(args, host, store, adapter, found, now)
+    _lifecycle(cmd, host, store, adapter, found, now)
     sys.stdout.write(render_table(index))
     sys.stdout.write(f"run {run_id}: index at {store.url(layout.run_index_key(run_id))}\n")
     for err in found.errors:
@@ -138,22 +162,22 @@ def _selection(args: argparse.Namespace) -> str:
 
 
 def _lifecycle(
-    args: argparse.Namespace,
+    cmd: ScanCommand,
     host: str,
     store: ObjectStore,
     adapter: ScannerAdapter,
     found: DiscoveryResult,
     now: dt.datetime,
 ) -> None:
+    """Forget digests gone from the registry for longer than the grace period."""
     if found.errors:
         return  # an incomplete listing must not look like deleted images
-    selection = _selection(args)
-    key = layout.inventory_key(host, selection)
+    key = layout.inventory_key(host, cmd.selection)
     data = store.get(key)
     inventory = (
         Inventory.model_validate_json(data)
         if data
-        else Inventory(registry=host, selection=selection)
+        else Inventory(registry=host, selection=cmd.selection)
     )
     others: set[str] = set()
     for other_key in store.list(layout.INVENTORY_PREFIX):
@@ -162,9 +186,7 @@ def _lifecycle(
             if other:
                 others |= set(Inventory.model_validate_json(other).digests)
     seen = {i.digest for i in found.images}
-    new, remove = update_inventory(inventory, seen, now, dt.timedelta(days=args.grace_days), others)
+    new, remove = update_inventory(inventory, seen, now, cmd.grace, others)
     for digest in remove:
         adapter.notify_image_deleted(ImageRef("", host, "", digest))
-        for k in (layout.report_key(digest), layout.sarif_key(digest), layout.sbom_key(digest)):
-            store.delete(k)
     store.put(key, new.to_json())

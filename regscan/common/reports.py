@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from regscan.common.discovery import ImageEntry
@@ -29,6 +32,14 @@ class ScannerInfo(_Model):
     vendor: str = ""
     version: str = ""
     db_updated_at: str | None = Field(default=None, alias="dbUpdatedAt")
+
+    def same_as(self, other: ScannerInfo) -> bool:
+        """Same scanner, version and DB: a report made with one is current for the other."""
+        return (self.name, self.version, self.db_updated_at or "") == (
+            other.name,
+            other.version,
+            other.db_updated_at or "",
+        )
 
 
 class Summary(_Model):
@@ -117,6 +128,51 @@ class RunIndex(_Model):
     failed: int = 0
     policy_failing: int = Field(default=0, alias="policyFailing")
     policy_hash: str | None = Field(default=None, alias="policyHash")  # set by the controller
+
+    def counted(self) -> RunIndex:
+        """A copy with totals and counts recomputed from `images` (see `count_run`)."""
+        c = count_run(self.images)
+        return self.model_copy(
+            update={
+                "totals": c.totals,
+                "scanned": c.scanned,
+                "reused": c.reused,
+                "failed": c.failed,
+                "policy_failing": c.policy_failing,
+            }
+        )
+
+
+class RunCounts(NamedTuple):
+    totals: Summary
+    scanned: int
+    reused: int
+    failed: int
+    policy_failing: int
+
+
+def count_run(images: Sequence[RunImage]) -> RunCounts:
+    """A run's totals, the one definition (the scan pipeline and the controller's merge).
+
+    Per unique digest (its first entry), so content shared by several repositories or
+    tags is counted once: vulnerability totals, scanned, reused, failed. `policy_failing`
+    counts image entries, as people read the table: every tag that would be blocked.
+    """
+    first: dict[str, RunImage] = {}
+    for img in images:
+        first.setdefault(img.digest, img)
+    total = Summary()
+    for img in first.values():
+        if img.status == "ok" and img.summary is not None:
+            total = total.add(img.summary)
+    ok = [i for i in first.values() if i.status == "ok"]
+    return RunCounts(
+        totals=total,
+        scanned=sum(1 for i in ok if not i.reused),
+        reused=sum(1 for i in ok if i.reused),
+        failed=len(first) - len(ok),
+        policy_failing=sum(1 for i in images if i.policy is not None and not i.policy.passed),
+    )
 
 
 class ShardSpec(_Model):

@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from job_images.discovery.options import ClientOptions
 from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
-from job_images.scanning.adapters.base import AdapterSettings
-from job_images.scanning.adapters.trivy import TrivyAdapter
+from job_images.scanning.adapters import open_adapter
+from job_images.scanning.adapters.base import ScannerAdapter
+from job_images.scanning.policy import Policy
+from job_images.scanning.scanner import ScannerOptions
 from job_images.store.backends import FilesystemStore
 from regscan.common.discovery import DiscoveryResult, ImageEntry
 from tests.bench import servers
@@ -49,13 +50,11 @@ def regscan(
 
 def adapter(
     store: FilesystemStore, cache: Path, trivy: str | None = None, timeout: float = 120
-) -> TrivyAdapter:
-    a = TrivyAdapter()
-    opts: dict[str, Any] = {"cache_dir": str(cache), "skip_db_update": True}
-    if trivy:
-        opts["trivy"] = trivy
-    a.configure(AdapterSettings(store=store, timeout=timeout, options=opts))
-    return a
+) -> ScannerAdapter:
+    options = ScannerOptions(
+        trivy=trivy, cache_dir=str(cache), skip_db_update=True, timeout=timeout
+    )
+    return open_adapter(options, store, Policy())
 
 
 def images_of(registry: servers.Registry, *patterns: str) -> list[ImageEntry]:

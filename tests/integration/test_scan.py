@@ -99,6 +99,19 @@ def test_rerun_reuses_and_report_command(
     assert missing.returncode == 2 and "image" in missing.stderr
 
 
+def test_check_command_judges_stored_reports(
+    first_scan: tuple[Path, Any], samples: SampleCatalog
+) -> None:
+    out, _ = first_scan
+    fail = regscan("check", str(out), "--image", "samples/debian:bookworm", "--fail-on", "high")
+    assert fail.returncode == 3 and fail.stdout.startswith("FAIL samples/debian:bookworm")
+    assert "CVE-2099-200" in fail.stdout and fail.stdout.count("\n") == 1
+    ok = regscan("check", str(out), "--image", samples.python_digest, "--fail-on", "critical")
+    assert ok.returncode == 0 and ok.stdout.startswith("PASS"), ok.stdout + ok.stderr
+    gone = regscan("check", str(out), "--image", "sha256:" + "0" * 64)
+    assert gone.returncode == 2 and gone.stdout.startswith("NOT-SCANNED")
+
+
 def test_rescan_uses_stored_sbom_without_pulling(
     first_scan: tuple[Path, Any], samples: SampleCatalog, trivy_cache: Path
 ) -> None:

@@ -14,7 +14,7 @@ from controller.core.validation import validate_spec
 from controller.kube import rbac
 from controller.kube.resources import RESOURCES
 from controller.settings import Settings
-from job_images.scan_job import spec_policy
+from job_images.scanning.policy import policy_from_spec
 from regscan.common.jobs import read_scan_job
 from regscan.common.registry import RegistrySpec
 from tests.unit.test_controller_loop import make, spec
@@ -128,4 +128,4 @@ def test_sample_registry_is_valid() -> None:
     container = job["spec"]["template"]["spec"]["containers"][0]
     contract = read_scan_job({e["name"]: e.get("value", "") for e in container["env"]})
     assert contract.policy.failOn == "CRITICAL" and contract.policy.onlyFixable
-    assert spec_policy(contract.policy).allowlist[0].id == "CVE-2023-12345"
+    assert policy_from_spec(contract.policy).allowlist[0].id == "CVE-2023-12345"

@@ -1,15 +1,48 @@
-"""Scanner adapters, selected by name (`trivy` is the default)."""
+"""Scanner adapters, selected by name (`trivy` is the default), and the factory that opens
+one from typed options (constructing a scanner may look for its binary: I/O).
+"""
 
 from __future__ import annotations
 
-from job_images.scanning.adapters.base import ScannerAdapter
+from job_images.scanning.adapters.base import AdapterSettings, ScannerAdapter
+from job_images.scanning.adapters.harbor import ScanAdapter, StoredResultsOnly
+from job_images.scanning.policy import Policy
+from job_images.scanning.scanner import Scanner, ScannerOptions
+from job_images.store.protocol import ObjectStore
 from regscan.common.errors import InvalidInput
 
+SCANNERS = ("trivy",)
 
-def get_adapter(name: str) -> ScannerAdapter:
-    """Instantiate the adapter registered under `name`. Each adapter lives in its own module."""
+
+def get_scanner(name: str, options: ScannerOptions | None = None) -> Scanner:
+    """The scanner registered under `name`. Each scanner lives in its own module."""
     if name == "trivy":
-        from job_images.scanning.adapters.trivy import TrivyAdapter
+        from job_images.scanning.adapters.trivy import TrivyScanner
 
-        return TrivyAdapter()
-    raise InvalidInput("scanner", f"unknown scanner {name!r} (available: trivy)")
+        return TrivyScanner(options or ScannerOptions())
+    raise InvalidInput("scanner", f"unknown scanner {name!r} (available: {', '.join(SCANNERS)})")
+
+
+def get_adapter(name: str, options: ScannerOptions | None = None) -> ScannerAdapter:
+    """An unconfigured adapter over the scanner registered under `name`."""
+    return ScanAdapter(get_scanner(name, options))
+
+
+def check_options(options: ScannerOptions) -> ScannerOptions:
+    if options.parallel < 1 or options.parallel > 64:
+        raise InvalidInput("parallel", "must be between 1 and 64")
+    if options.skip_db_update and not options.cache_dir:
+        raise InvalidInput("skip-db-update", "needs --cache-dir with a prepared DB")
+    return options
+
+
+def open_adapter(options: ScannerOptions, store: ObjectStore, policy: Policy) -> ScannerAdapter:
+    """A configured adapter: options checked, scanner found, store and policy set."""
+    adapter = get_adapter(check_options(options).name, options)
+    adapter.configure(AdapterSettings(store=store, policy=policy))
+    return adapter
+
+
+def open_stored_results(store: ObjectStore, policy: Policy) -> ScannerAdapter:
+    """An adapter that judges and removes stored results but scans nothing (no scanner)."""
+    return ScanAdapter(StoredResultsOnly(), AdapterSettings(store=store, policy=policy))

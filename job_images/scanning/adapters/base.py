@@ -1,7 +1,8 @@
 """The scanner-adapter interface, after Harbor's pluggable-scanning proposal (pure).
 
-A second adapter (Grype, Harbor's scanner HTTP API, ...) implements this
-Protocol in its own module and registers a name in `adapters/__init__.py`.
+One implementation (`adapters/harbor.py`) serves every scanner: it runs a `Scanner`
+(scanning/scanner.py) and owns storage and policy. A second scanner (Grype, ...)
+implements the `Scanner` seam and registers a name in `adapters/__init__.py`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,18 @@ from typing import Any, Protocol
 
 from job_images.credentials import Credentials
 from job_images.scanning.policy import Policy
+from job_images.scanning.scanner import ImageRef
+from job_images.store.protocol import ObjectStore
 from regscan.common.errors import OperationalError
 from regscan.common.reports import CheckResult, Report, ScannerInfo
+
+__all__ = [
+    "AdapterError",
+    "AdapterSettings",
+    "ImageRef",
+    "ScanResult",
+    "ScannerAdapter",
+]
 
 
 class AdapterError(OperationalError):
@@ -32,37 +43,19 @@ class AdapterError(OperationalError):
         self.can_retry = can_retry
 
 
-@dataclass(frozen=True)
-class ImageRef:
-    registry_url: str  # scheme://host[:port]
-    registry: str  # host[:port]
-    repository: str
-    digest: str
-    tags: tuple[str, ...] = ()
-    platform: str = ""
-
-    @property
-    def reference(self) -> str:
-        return f"{self.registry}/{self.repository}@{self.digest}"
-
-
 @dataclass
 class ScanResult:
-    report: Report
+    report: Report  # stored, with `policy` set
     check: CheckResult
     sbom_reused: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class AdapterSettings:
-    """What `configure` receives; adapter-specific options go in `options`."""
+    """What `configure` receives: where results live and the policy to judge them by."""
 
-    store: Any  # ObjectStore: SBOMs live there, shared with the reports
+    store: ObjectStore  # SBOMs, reports and SARIF live there
     policy: Policy = field(default_factory=Policy)
-    timeout: float = 300.0
-    ca_file: str | None = None
-    insecure: bool = False
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 class ScannerAdapter(Protocol):
@@ -74,14 +67,28 @@ class ScannerAdapter(Protocol):
 
     def metadata(self) -> ScannerInfo: ...
 
-    def scan_image(self, image: ImageRef, credentials: Credentials | None) -> ScanResult: ...
+    def scan_image(self, image: ImageRef, credentials: Credentials | None) -> ScanResult:
+        """SBOM (the stored one if valid, else pulled), findings, verdict; all stored."""
+        ...
 
     def rescan_image(
         self, image: ImageRef, credentials: Credentials | None, previous: Report | None
-    ) -> ScanResult: ...
+    ) -> ScanResult:
+        """Scan the stored SBOM again without pulling; no stored SBOM: `scan_image`."""
+        ...
 
-    def notify_image_deleted(self, image: ImageRef) -> None: ...
+    def notify_image_deleted(self, image: ImageRef) -> None:
+        """Remove the digest's SBOM, report and SARIF."""
+        ...
 
-    def check_image(self, image: ImageRef) -> CheckResult: ...
+    def check_image(self, image: ImageRef) -> CheckResult:
+        """The policy verdict of the stored report ("not scanned yet" fails)."""
+        ...
 
-    def handle_notification(self, payload: dict[str, Any]) -> list[str]: ...
+    def evaluate(self, report: Report) -> CheckResult:
+        """The policy verdict of a report: the one place the policy is applied."""
+        ...
+
+    def handle_notification(self, payload: dict[str, Any]) -> list[str]:
+        """{"type": "db-updated"[, "dbUpdatedAt": ...]}: digests whose report is stale."""
+        ...

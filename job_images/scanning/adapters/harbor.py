@@ -1,0 +1,138 @@
+"""The Harbor-style adapter API, implemented once on top of the scanner seam (I/O through
+the injected Scanner and ObjectStore; imports no client library).
+
+The scanner makes SBOMs and finds vulnerabilities; this class keeps SBOMs, reports and
+SARIF in the store (scanning/artifacts.py), builds the normalized report and applies the
+policy (`evaluate`, the one place).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from job_images.credentials import Credentials
+from job_images.scanning import artifacts
+from job_images.scanning.adapters.base import AdapterError, AdapterSettings, ScanResult
+from job_images.scanning.plan import stale_digests
+from job_images.scanning.policy import check
+from job_images.scanning.report import report_from_findings
+from job_images.scanning.scanner import ImageRef, Scanner, valid_sbom
+from job_images.store.protocol import ObjectStore
+from regscan.common.reports import CheckResult, Report, ScannerInfo, Vulnerability
+from regscan.common.timeutil import iso, utcnow
+
+NOT_SCANNED = "not scanned yet"
+
+
+class ScanAdapter:
+    """A `ScannerAdapter` over any `Scanner`; `configure` (or `settings`) gives store and policy."""
+
+    def __init__(
+        self,
+        scanner: Scanner,
+        settings: AdapterSettings | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.scanner = scanner
+        self.settings = settings
+        self.clock = clock
+
+    # ---- configuration and metadata ---------------------------------------
+    def configure(self, settings: AdapterSettings) -> None:
+        self.settings = settings
+
+    def _configured(self) -> AdapterSettings:
+        if self.settings is None:
+            raise AdapterError("adapter not configured", error_code="NotConfigured")
+        return self.settings
+
+    @property
+    def store(self) -> ObjectStore:
+        return self._configured().store
+
+    def prepare(self) -> None:
+        self.scanner.prepare()
+
+    def metadata(self) -> ScannerInfo:
+        return self.scanner.info()
+
+    # ---- scanning -----------------------------------------------------------
+    def scan_image(self, image: ImageRef, credentials: Credentials | None) -> ScanResult:
+        store = self.store
+        self.scanner.prepare()
+        sbom = artifacts.load_sbom(store, image.digest)  # content-addressed: reuse if valid
+        if sbom is not None:
+            return self._scan_sbom(image, sbom, sbom_reused=True)
+        sbom = self.scanner.make_sbom(image, credentials)
+        if not valid_sbom(sbom):
+            raise AdapterError(
+                f"SBOM of {image.reference}: {self.metadata().name} wrote no valid SPDX document",
+                error_code="ScannerFailed",
+                can_retry=True,
+            )
+        artifacts.save_sbom(store, image.digest, sbom)
+        return self._scan_sbom(image, sbom, sbom_reused=False)
+
+    def rescan_image(
+        self, image: ImageRef, credentials: Credentials | None, previous: Report | None
+    ) -> ScanResult:
+        sbom = artifacts.load_sbom(self.store, image.digest)
+        if sbom is None:
+            return self.scan_image(image, credentials)
+        self.scanner.prepare()
+        return self._scan_sbom(image, sbom, sbom_reused=True)
+
+    def _scan_sbom(self, image: ImageRef, sbom: bytes, sbom_reused: bool) -> ScanResult:
+        findings: list[Vulnerability] = self.scanner.find_vulnerabilities(sbom, image)
+        report = report_from_findings(image.artifact, self.metadata(), findings, iso(self.clock()))
+        report.policy = self.evaluate(report)
+        artifacts.save_report(self.store, report)
+        return ScanResult(report=report, check=report.policy, sbom_reused=sbom_reused)
+
+    # ---- stored results -----------------------------------------------------
+    def notify_image_deleted(self, image: ImageRef) -> None:
+        artifacts.delete_artifacts(self.store, image.digest)
+
+    def evaluate(self, report: Report) -> CheckResult:
+        return check(report, self._configured().policy, self.clock())
+
+    def check_image(self, image: ImageRef) -> CheckResult:
+        report = artifacts.load_report(self.store, image.digest)
+        if report is None:
+            return CheckResult(passed=False, reasons=[NOT_SCANNED])
+        return self.evaluate(report)
+
+    def handle_notification(self, payload: dict[str, Any]) -> list[str]:
+        """After a DB update ({"type": "db-updated"}), the digests scanned with another DB."""
+        if payload.get("type") != "db-updated":
+            return []
+        current = self.metadata()
+        if payload.get("dbUpdatedAt"):
+            current = current.model_copy(update={"db_updated_at": str(payload["dbUpdatedAt"])})
+        return stale_digests(artifacts.stored_reports(self.store), current)
+
+
+class StoredResultsOnly:
+    """A `Scanner` that scans nothing: for adapters that only read stored results
+    (`regscan check`), so no scanner needs to be installed there."""
+
+    name = "none"
+
+    def _refuse(self) -> AdapterError:
+        return AdapterError(
+            "no scanner here: this adapter reads stored results only", error_code="NotConfigured"
+        )
+
+    def info(self) -> ScannerInfo:
+        raise self._refuse()
+
+    def prepare(self) -> None:
+        raise self._refuse()
+
+    def make_sbom(self, image: ImageRef, credentials: Credentials | None) -> bytes:
+        raise self._refuse()
+
+    def find_vulnerabilities(self, sbom: bytes, image: ImageRef) -> list[Vulnerability]:
+        raise self._refuse()

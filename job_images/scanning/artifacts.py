@@ -1,0 +1,66 @@
+"""Where a digest's SBOM, report and SARIF are kept: the one place that reads, writes and
+removes them (I/O through the injected ObjectStore; imports no client library).
+
+Keys come from `regscan.common.layout`. A corrupt stored report reads as absent (it is
+scanned again); an SBOM that is not valid SPDX reads as absent (it is made again).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from job_images.scanning.sarif import to_sarif
+from job_images.scanning.scanner import valid_sbom
+from job_images.store.protocol import ObjectStore
+from regscan.common.layout import (
+    REPORTS_PREFIX,
+    digest_from_report_key,
+    report_key,
+    sarif_key,
+    sbom_key,
+)
+from regscan.common.reports import Report
+
+
+def load_sbom(store: ObjectStore, digest: str) -> bytes | None:
+    data = store.get(sbom_key(digest))
+    return data if data is not None and valid_sbom(data) else None
+
+
+def save_sbom(store: ObjectStore, digest: str, data: bytes) -> None:
+    store.put(sbom_key(digest), data)
+
+
+def load_report(store: ObjectStore, digest: str) -> Report | None:
+    return _parse(store.get(report_key(digest)))
+
+
+def save_report(store: ObjectStore, report: Report) -> None:
+    """The report and its SARIF rendering, under the report's digest."""
+    digest = report.artifact.digest
+    store.put(report_key(digest), report.to_json())
+    store.put(sarif_key(digest), json.dumps(to_sarif(report), indent=1).encode())
+
+
+def delete_artifacts(store: ObjectStore, digest: str) -> None:
+    for key in (report_key(digest), sarif_key(digest), sbom_key(digest)):
+        store.delete(key)
+
+
+def stored_reports(store: ObjectStore) -> Iterator[tuple[str, Report]]:
+    """(digest, report) for every readable report in the store."""
+    for key in store.list(REPORTS_PREFIX):
+        digest = digest_from_report_key(key)
+        report = _parse(store.get(key)) if digest else None
+        if digest and report is not None:
+            yield digest, report
+
+
+def _parse(data: bytes | None) -> Report | None:
+    if data is None:
+        return None
+    try:
+        return Report.model_validate_json(data)
+    except ValueError:
+        return None  # corrupt: treated as not scanned
