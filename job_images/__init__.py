@@ -1,3 +1,3 @@
-"""regscan Job-container code: discovery, scanning, the object store, and the CLI."""
-
-__version__ = "0.1.0"
+"""regscan Job-container code (the layer below the controller): discovery, scanning, the
+object store, and the Jobs' work. It never imports `controller` or `regscan.cli`.
+"""

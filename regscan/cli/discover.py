@@ -1,4 +1,4 @@
-"""`regscan discover`, and the discovery options `scan` shares (reads files; no requests).
+"""`regscan discover` and the discovery options `scan` shares (does I/O: files, requests).
 
 Turns argparse values into a DiscoverySpec; every invalid value raises
 InvalidInput naming the option, before any request is made.

@@ -1,4 +1,4 @@
-"""`regscan report`: a stored run's table, or one image's report (reads the store).
+"""`regscan report` (does I/O: reads the store): a stored run's table, or one image's report.
 
 The arguments become a typed `ReportCommand` once, at the top.
 """
