@@ -70,6 +70,9 @@ def decide(reg: RegistryObs, observed: Observed, settings: Settings, now: dt.dat
     cron = builders.discovery_cronjob(
         reg.namespace, reg.name, spec, builders.spec_hash(spec), settings, secret
     )
+    request = reg.annotations.get(L.SCAN_REQUESTED)
+    if request:  # the CronJob records the last request it handled
+        cron["metadata"]["annotations"][L.HANDLED_REQUEST] = request
     next_run = None if spec.suspend else iso(next_time(spec.schedule, now))
     ctx = RunContext(reg, spec, status, own_jobs(reg, observed), observed, settings, now, auth)
     return (
@@ -126,7 +129,6 @@ def _manual_trigger(reg: RegistryObs, observed: Observed, cron: dict[str, Any]) 
     request = reg.annotations.get(L.SCAN_REQUESTED)
     if not request:
         return Decision()
-    cron["metadata"]["annotations"][L.HANDLED_REQUEST] = request
     name = cron["metadata"]["name"]
     handled = next(
         (c.annotations.get(L.HANDLED_REQUEST) for c in observed.cronjobs if c.name == name), None

@@ -13,11 +13,9 @@ from typing import Any, Protocol
 
 from controller.api import labels as L
 from controller.kube.resources import RESOURCES
-from job_images.credentials import DOCKERCONFIGJSON_TYPE
 from regscan.common.errors import OperationalError
 
 OWNED_SELECTOR = f"{L.MANAGED_BY}={L.MANAGED_BY_VALUE}"
-DOCKERCONFIG_SELECTOR = f"type={DOCKERCONFIGJSON_TYPE}"
 
 
 class KubeError(OperationalError):

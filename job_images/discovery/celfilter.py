@@ -8,7 +8,6 @@ is rejected before any registry request, with the condition's name and reason.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -151,8 +150,6 @@ class TagFilter:
         for i, cond in enumerate(self.conditions):
             label = f"{field}[{cond.name or i}]"
             self._programs.append((cond, self._compile(cond, label)))
-        self.eval_errors = 0
-        self._lock = threading.Lock()
 
     def _compile(self, cond: MatchCondition, label: str) -> Any:
         expr = cond.expression.strip()
@@ -198,12 +195,8 @@ class TagFilter:
         return want_all or not self._programs, errors
 
     def matches(self, repository: str, tag: str) -> bool:
-        """`evaluate`, adding its errors to `eval_errors` (under a lock)."""
-        matched, errors = self.evaluate(repository, tag)
-        if errors:
-            with self._lock:
-                self.eval_errors += errors
-        return matched
+        """Whether the tag is kept (`evaluate` without the error count)."""
+        return self.evaluate(repository, tag)[0]
 
 
 def _eval(program: Any, repository: str, tag: str) -> tuple[bool, int]:

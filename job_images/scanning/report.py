@@ -89,10 +89,3 @@ def report_from_findings(
         vulnerabilities=vulns,
     )
 
-
-def build_report(
-    artifact: Artifact, scanner: ScannerInfo, trivy_doc: dict[str, Any], generated_at: str
-) -> Report:
-    return report_from_findings(
-        artifact, scanner, vulnerabilities_from_trivy(trivy_doc), generated_at
-    )

@@ -23,7 +23,7 @@ from regscan.common.reports import CheckResult
 EXIT_NOT_SCANNED = InvalidInput.exit_code
 
 
-def add_check_options(p: argparse.ArgumentParser) -> None:
+def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("location", metavar="DIR_OR_S3_URL")
     p.add_argument(
         "--image",

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     from regscan.cli import check as check_cmd
 
     p = sub.add_parser("check", help="pass/fail of one scanned image against a policy")
-    check_cmd.add_check_options(p)
+    check_cmd.add_options(p)
     p.set_defaults(handler=check_cmd.run_check)
 
     p = sub.add_parser("job", help="entrypoints the controller's Jobs run")

@@ -30,6 +30,7 @@ from regscan.cli.store_options import StoreOptions
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult
 from regscan.common.reports import Inventory, RunIndex
+from regscan.common.timeutil import utcnow
 
 EXIT_POLICY = 3
 
@@ -135,7 +136,7 @@ def run_scan(args: argparse.Namespace) -> int:
 def scan(cmd: ScanCommand) -> int:
     store = cmd.store.open()
     adapter = open_adapter(cmd.scanner, store, cmd.policy)
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     run_id = new_run_id(now)
     found = discover(cmd.spec, previous=load_previous(cmd.previous))
     store.put(layout.discovery_key(run_id), found.to_json().encode())

@@ -67,6 +67,3 @@ class StoreOptions:
             raise InvalidInput("output-dir", "give --output-dir or --s3-endpoint")
         return FilesystemStore(Path(self.output_dir))
 
-
-def open_store(args: argparse.Namespace) -> ObjectStore:
-    return StoreOptions.from_args(args).open()

@@ -8,14 +8,30 @@ import pytest
 from job_images.scanning.adapters.trivy_argv import DBOptions, classify, sbom_argv, vuln_argv
 from job_images.scanning.lifecycle import update_inventory
 from job_images.scanning.policy import AllowEntry, Policy, check, parse_allow_entry, parse_severity
-from job_images.scanning.report import build_report
+from job_images.scanning.report import report_from_findings, vulnerabilities_from_trivy
 from job_images.scanning.sarif import to_sarif
 from regscan.common.errors import InvalidInput
 from regscan.common.layout import check_key, inventory_key, report_key, sbom_key, shard_key
-from regscan.common.reports import Artifact, Inventory, InventoryEntry, ScannerInfo, Summary
+from regscan.common.reports import (
+    Artifact,
+    Inventory,
+    InventoryEntry,
+    Report,
+    ScannerInfo,
+    Summary,
+)
 
 DIGEST = "sha256:" + "a" * 64
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+
+
+def build_report(
+    artifact: Artifact, scanner: ScannerInfo, trivy_doc: dict[str, Any], generated_at: str
+) -> Report:
+    """A Trivy JSON document normalized the way the Trivy adapter does it."""
+    return report_from_findings(
+        artifact, scanner, vulnerabilities_from_trivy(trivy_doc), generated_at
+    )
 
 
 def vuln(vid: str, pkg: str, ver: str, sev: str, fix: str = "", **extra: Any) -> dict[str, Any]:
