@@ -32,6 +32,22 @@ class MatchCondition:
     expression: str
 
 
+@dataclass(frozen=True)
+class ConditionError:
+    """One condition's evaluation failure for one tag (the condition is then false)."""
+
+    condition: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TagVerdict:
+    """Whether a tag is kept, and the conditions whose evaluation failed on it."""
+
+    matched: bool
+    errors: tuple[ConditionError, ...] = ()
+
+
 class SemverValue:
     """The value `semver(s)` returns inside CEL."""
 
@@ -179,32 +195,34 @@ class TagFilter:
             raise InvalidInput(label, f"fails on every sample tag: {first_error}")
         return program
 
-    def evaluate(self, repository: str, tag: str) -> tuple[bool, int]:
-        """(matches, evaluation errors); changes nothing, so any thread may call it.
+    def evaluate(self, repository: str, tag: str) -> TagVerdict:
+        """Whether the tag is kept and which conditions failed to evaluate.
 
-        A value-dependent error (e.g. `semver('latest')`) makes its condition false.
-        Conditions are short-circuited like `&&` / `||`.
+        Changes nothing, so any thread may call it. A value-dependent error
+        (e.g. `semver('latest')`) makes its condition false. Conditions are
+        short-circuited like `&&` / `||`.
         """
-        errors = 0
+        errors: list[ConditionError] = []
         want_all = self.operator == "and"
-        for _, program in self._programs:
-            ok, failed = _eval(program, repository, tag)
-            errors += failed
+        for cond, program in self._programs:
+            ok, error = _eval(program, repository, tag)
+            if error is not None:
+                errors.append(ConditionError(cond.name, error))
             if ok != want_all:
-                return ok, errors
-        return want_all or not self._programs, errors
+                return TagVerdict(ok, tuple(errors))
+        return TagVerdict(want_all or not self._programs, tuple(errors))
 
     def matches(self, repository: str, tag: str) -> bool:
-        """Whether the tag is kept (`evaluate` without the error count)."""
-        return self.evaluate(repository, tag)[0]
+        """Whether the tag is kept (`evaluate` without the errors)."""
+        return self.evaluate(repository, tag).matched
 
 
-def _eval(program: Any, repository: str, tag: str) -> tuple[bool, int]:
+def _eval(program: Any, repository: str, tag: str) -> tuple[bool, str | None]:
     try:
         value = program.evaluate(_activation(repository, tag))
-    except Exception:  # a value-dependent error (e.g. semver('latest')): no match
-        return False, 1
-    return isinstance(value, celtypes.BoolType) and bool(value), 0
+    except Exception as exc:  # a value-dependent error (e.g. semver('latest')): no match
+        return False, _reason(exc)
+    return isinstance(value, celtypes.BoolType) and bool(value), None
 
 
 def _static_error(reason: str) -> bool:

@@ -94,9 +94,9 @@ def filter_tags(repository: str, selector: RepositorySelector, tags: Sequence[st
     if selector.tag_filter is not None:
         kept: list[str] = []
         for tag in good:
-            matched, failed = selector.tag_filter.evaluate(repository, tag)
-            filter_errors += failed
-            if matched:
+            verdict = selector.tag_filter.evaluate(repository, tag)
+            filter_errors += len(verdict.errors)
+            if verdict.matched:
                 kept.append(tag)
         good = kept
     good = select_recent(good, selector.max_tags)

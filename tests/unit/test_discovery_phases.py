@@ -207,6 +207,9 @@ def test_tag_filter_evaluate(
     operator: str, conditions: list[str], tag: str, expected: tuple[bool, int]
 ) -> None:
     f = TagFilter([MatchCondition(f"c{i}", c) for i, c in enumerate(conditions)], operator)
-    assert f.evaluate("repo", tag) == expected
-    assert f.evaluate("repo", tag) == expected  # evaluate() changes nothing
+    verdict = f.evaluate("repo", tag)
+    assert (verdict.matched, len(verdict.errors)) == expected
+    assert f.evaluate("repo", tag) == verdict  # evaluate() changes nothing
     assert f.matches("repo", tag) is expected[0]
+    for error in verdict.errors:
+        assert error.condition.startswith("c") and error.message
