@@ -24,6 +24,11 @@ from job_images.credentials import Credentials
 from job_images.discovery.api import MAX_BLOB_BYTES
 from job_images.discovery.auth import Challenge, parse_challenge
 from job_images.discovery.manifests import ACCEPT, MAX_MANIFEST_BYTES
+from job_images.discovery.neterrors import (
+    describe_status,
+    http_to_tls_server,
+    transport_failure,
+)
 from job_images.discovery.options import ClientOptions
 from job_images.discovery.retries import Action, decide, wait_seconds
 from job_images.discovery.tokens import AuthCache, parse_token_response, token_params
@@ -168,10 +173,11 @@ class RegistryClient:
                     self._count(kind)
                     resp = self._http.request(method, url, headers=req_headers)
             except httpx.TransportError as exc:
-                if decide(None, attempt, self.options.retries) is Action.GIVE_UP:
-                    raise RegistryError(
-                        self.host, f"unreachable after {attempt + 1} attempts: {type(exc).__name__}"
-                    ) from exc
+                failure = transport_failure(exc, url, self.options.timeout)
+                gave_up = decide(None, attempt, self.options.retries) is Action.GIVE_UP
+                if not failure.retryable or gave_up:
+                    tries = f" (after {attempt + 1} attempts)" if attempt else ""
+                    raise RegistryError(self.host, f"{failure.message}{tries}") from exc
                 self._wait(Action.BACKOFF, attempt, None)
                 attempt += 1
                 continue
@@ -186,8 +192,12 @@ class RegistryClient:
                 self._wait(action, attempt, resp.headers.get("Retry-After"))
                 attempt += 1
                 continue
+            if http_to_tls_server(url, status, resp.content):
+                raise RegistryError(
+                    self.host, f"the registry speaks TLS; use https://{self.host}", status
+                )
             if status >= 400:
-                raise RegistryError(self.host, _describe(method, path, resp), status)
+                raise RegistryError(self.host, describe_status(kind, method, path, resp), status)
             return resp
 
     def _count(self, kind: str) -> None:
@@ -222,11 +232,17 @@ class RegistryClient:
                 challenge.params["realm"], params=token_params(challenge, scope), auth=auth
             )
         except httpx.TransportError as exc:
+            realm = challenge.params["realm"]
+            failure = transport_failure(exc, realm, self.options.timeout)
+            raise RegistryError(self.host, f"token service {realm}: {failure.message}") from exc
+        if resp.status_code in (401, 403):
             raise RegistryError(
-                self.host, f"token service unreachable: {type(exc).__name__}"
-            ) from exc
+                self.host,
+                "token service refused the credentials (check --docker-config or --username)",
+                resp.status_code,
+            )
         if resp.status_code != 200:
-            raise RegistryError(self.host, "token request refused", resp.status_code)
+            raise RegistryError(self.host, "token request failed", resp.status_code)
         try:
             value, expires_in = parse_token_response(resp.json())
         except ValueError as exc:
@@ -249,21 +265,3 @@ def _next_link(header: str) -> str | None:
             if 0 <= start < end:
                 return part[start + 1 : end]
     return None
-
-
-def _describe(method: str, path: str, resp: httpx.Response) -> str:
-    reasons = {
-        401: "unauthorized (check credentials)",
-        403: "forbidden",
-        404: "not found",
-        429: "rate limited (retries exhausted)",
-    }
-    what = reasons.get(resp.status_code, "request failed")
-    code = ""
-    try:
-        errors = resp.json().get("errors") or []
-        if errors and isinstance(errors[0], dict):
-            code = f" [{errors[0].get('code', '')}]"
-    except (ValueError, AttributeError):
-        pass
-    return f"{method} {path.split('?')[0]}: {what}{code}"

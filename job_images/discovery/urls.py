@@ -8,15 +8,22 @@ from regscan.common.errors import InvalidInput
 
 
 def normalize_registry_url(url: str, insecure: bool = False) -> tuple[str, str]:
-    """Return (base_url, host:port). A bare host gets https (http with --insecure)."""
+    """Return (base_url, host:port). A bare host means https, like docker and skopeo
+    (`insecure` only relaxes TLS checks; plain HTTP needs an explicit http://)."""
     text = url.strip().rstrip("/")
-    if not text:
-        raise InvalidInput("registry", "is empty")
+    if not text or text in ("http:", "https:"):
+        raise InvalidInput("registry", f"{url!r} names no host; give https://HOST[:PORT]")
     if "://" not in text:
-        text = ("http://" if insecure else "https://") + text
+        text = "https://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("registry", f"{url!r} is not an http(s) registry URL")
+        raise InvalidInput("registry", f"{url!r} is not an http(s) registry URL with a host")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise InvalidInput("registry", f"{url!r} must be scheme://host[:port] only")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidInput("registry", f"{url!r}: the port must be 1-65535") from exc
+    if port == 0:
+        raise InvalidInput("registry", f"{url!r}: the port must be 1-65535")
     return f"{parts.scheme}://{parts.netloc}", parts.netloc
