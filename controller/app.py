@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import secrets
@@ -18,7 +19,7 @@ from controller.kube.client import KubeClient
 from controller.leader import LeaderElector
 from controller.loop import Controller, run_forever
 from controller.metrics import Metrics
-from controller.settings import Settings
+from controller.settings import Settings, settings_help
 from job_images.store.backends import S3Store, s3_settings_from_env
 from regscan.common.errors import RegscanError
 
@@ -48,13 +49,29 @@ def main() -> int:
     return 0
 
 
-def cli() -> int:
+def cli(argv: list[str] | None = None) -> int:
+    """`python -m controller [--help]`: parse the (settings-only) command line, then run."""
+    parser = argparse.ArgumentParser(
+        prog="python -m controller",
+        description=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logs, tracebacks")
+    args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         return main()
     except RegscanError as exc:
         sys.stderr.write(f"regscan controller: error: {exc}\n")
         return exc.exit_code
-
+    except Exception as exc:
+        if args.verbose:
+            log.exception("unexpected error")
+        sys.stderr.write(
+            f"regscan controller: unexpected error: {type(exc).__name__}: "
+            f"{str(exc).strip()[:300]} (run with -v for details)\n"
+        )
+        return 1

@@ -15,6 +15,7 @@ from job_images.store.backends import ObjectStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult, ManifestEntry
 from regscan.common.jobs import CONTRACT_ENV, DiscoveryJob
+from regscan.common.progress import Notify, no_progress
 
 log = logging.getLogger("regscan.job.discover")
 
@@ -36,6 +37,7 @@ def run_discovery_job(
     store: ObjectStore,
     credentials: Credentials | None,
     ca_file: str | None,
+    progress: Notify = no_progress,
 ) -> DiscoveryResult:
     """Validate the contract's selection, discover, store; nothing is written on bad input."""
     layout.check_run_id(run)
@@ -50,7 +52,7 @@ def run_discovery_job(
         ca_file,
         field=CONTRACT_ENV,
     )
-    found = discover(spec, previous=cached_manifests(store, job.source))
+    found = discover(spec, previous=cached_manifests(store, job.source), progress=progress)
     data = found.to_json().encode()
     store.put(layout.discovery_key(run), data)
     store.put(layout.discovery_cache_key(job.source), data)

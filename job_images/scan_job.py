@@ -16,6 +16,7 @@ from regscan.common import layout
 from regscan.common.discovery import ImageEntry
 from regscan.common.errors import InvalidInput
 from regscan.common.jobs import SHARD_ENV, ScanJob
+from regscan.common.progress import Notify, no_progress
 from regscan.common.reports import RunIndex, ShardSpec
 
 
@@ -35,9 +36,10 @@ def run_scan_job(
     adapter: ScannerAdapter,
     store: ObjectStore,
     credentials: Credentials | None,
+    progress: Notify = no_progress,
 ) -> RunIndex:
     options = ScanOptions(job.run, job.registry.url, job.parallel)
-    index = scan_images(images, adapter, store, credentials, options)
+    index = scan_images(images, adapter, store, credentials, options, progress=progress)
     store.put(layout.shard_result_key(job.run, shard), index.to_json())
     return index
 

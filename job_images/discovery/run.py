@@ -40,6 +40,7 @@ from job_images.discovery.phases import (
 from job_images.discovery.spec import DiscoverySpec, RepositorySelector
 from regscan.common.discovery import DiscoveryError, DiscoveryResult, ManifestEntry
 from regscan.common.errors import RegistryError
+from regscan.common.progress import IMAGES, REPOSITORIES, RESOLVED, TAGS, Notify, no_progress
 
 __all__ = ["DiscoverySpec", "RepositorySelector", "discover"]
 
@@ -60,12 +61,14 @@ def discover(
     spec: DiscoverySpec,
     previous: dict[str, ManifestEntry] | None = None,
     client: RegistryApi | None = None,
+    progress: Notify = no_progress,
 ) -> DiscoveryResult:
-    """Discover `spec` through `client` (an HTTP `RegistryClient` when none is given)."""
+    """Discover `spec` through `client` (an HTTP `RegistryClient` when none is given),
+    reporting repositories listed, tags to resolve, tags resolved and images found."""
     started = time.monotonic()
     api: RegistryApi = client or RegistryClient(spec.registry, spec.credentials, spec.options)
     try:
-        return _Run(spec, api, dict(previous or {})).execute(started)
+        return _Run(spec, api, dict(previous or {}), progress).execute(started)
     finally:
         if client is None:
             api.close()
@@ -76,8 +79,15 @@ def _pmap(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T]) ->
 
 
 class _Run:
-    def __init__(self, spec: DiscoverySpec, api: RegistryApi, cache: dict[str, ManifestEntry]):
+    def __init__(
+        self,
+        spec: DiscoverySpec,
+        api: RegistryApi,
+        cache: dict[str, ManifestEntry],
+        progress: Notify,
+    ):
         self.spec = spec
+        self.progress = progress
         self.api = api
         self.cache = cache  # digest -> entry: the previous run's, then this run's
 
@@ -100,6 +110,7 @@ class _Run:
         stats = result.stats
         stats.repositories = len(repos)
         stats.images = len(result.images)
+        self.progress(IMAGES, len(result.images))
         stats.requests = dict(sorted(self.api.request_counts().items()))
         stats.seconds = round(time.monotonic() - started, 3)
         return result
@@ -124,6 +135,8 @@ class _Run:
             stats.tags_matched += len(outcome.refs)
             stats.tag_filter_errors += outcome.filter_errors
             refs.extend(outcome.refs)
+            self.progress(REPOSITORIES, 1)
+            self.progress(TAGS, len(outcome.refs))
         if repos and len(failures) == len(repos):
             first = failures[0]
             raise RegistryError(
@@ -164,6 +177,12 @@ class _Run:
         return filter_tags(name, selector, tags)
 
     def _head(self, ref: TagRef) -> _Resolved:
+        try:
+            return self._resolve(ref)
+        finally:
+            self.progress(RESOLVED, 1)
+
+    def _resolve(self, ref: TagRef) -> _Resolved:
         try:
             digest, _ = self.api.head_manifest(ref.repository, ref.tag)
             learned = None

@@ -23,6 +23,7 @@ from job_images.scanning.plan import Outcome, build_index, by_digest, reusable
 from job_images.scanning.scanner import ImageRef
 from job_images.store.protocol import ObjectStore
 from regscan.common.discovery import ImageEntry
+from regscan.common.progress import DIGESTS, FAILED, REUSED, SCANNED, Notify, no_progress
 from regscan.common.reports import RunIndex
 from regscan.common.timeutil import iso, utcnow
 
@@ -66,13 +67,21 @@ def scan_images(
     options: ScanOptions,
     now: Callable[[], dt.datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Notify = no_progress,
 ) -> RunIndex:
+    """Scan `images`; `progress` hears the digest count, then each scanned/reused/failed."""
     started = now()
     adapter.prepare()
     scanner = adapter.metadata()
     groups = by_digest(images)
+    progress(DIGESTS, len(groups))
 
     def work(digest: str) -> Outcome:
+        outcome = _work(digest)
+        progress(FAILED if outcome.report is None else REUSED if outcome.reused else SCANNED, 1)
+        return outcome
+
+    def _work(digest: str) -> Outcome:
         ref = ImageRef.of_entries(options.registry_url, groups[digest])
         stored = artifacts.load_report(store, digest)
         if stored is not None and reusable(stored, scanner, options.rescan):

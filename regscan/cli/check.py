@@ -24,7 +24,9 @@ EXIT_NOT_SCANNED = InvalidInput.exit_code
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("location", metavar="DIR_OR_S3_URL")
+    p.add_argument(
+        "location", metavar="DIR_OR_S3_URL", help="a results folder or s3://bucket/prefix"
+    )
     p.add_argument(
         "--image",
         required=True,
@@ -32,8 +34,16 @@ def add_options(p: argparse.ArgumentParser) -> None:
         help="repository[:tag] or repository@digest (from the latest run), or a digest",
     )
     p.add_argument("--fail-on", metavar="SEVERITY", help="default: nothing fails")
-    p.add_argument("--only-fixable", action="store_true")
-    p.add_argument("--allow", action="append", default=[], metavar="ID[:YYYY-MM-DD]")
+    p.add_argument(
+        "--only-fixable", action="store_true", help="--fail-on counts fixable findings only"
+    )
+    p.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="ID[:YYYY-MM-DD]",
+        help="ignore this vulnerability, until the date (repeatable)",
+    )
     store_options.add_store_options(p, default_dir=None)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from job_images.discovery_job import run_discovery_job
 from job_images.job_inputs import ca_bundle_file, mounted_credentials, open_job_store
+from regscan.cli.progress import open_display
 from regscan.common import layout
 from regscan.common.jobs import RUN_ID_ENV, read_discovery_job
 
@@ -39,8 +40,11 @@ def run_job_discover(args: argparse.Namespace) -> int:
     run = layout.check_run_id(options.run)
     store = open_job_store(job.store, options.output_dir)
     creds = mounted_credentials(job.registry.dockerConfig, job.registry.url)
-    with ca_bundle_file(job.registry.caBundle) as ca_file:
-        found = run_discovery_job(job, run, store, creds, ca_file)
+    with (
+        ca_bundle_file(job.registry.caBundle) as ca_file,
+        open_display(getattr(args, "display", "quiet")) as display,
+    ):
+        found = run_discovery_job(job, run, store, creds, ca_file, display)
     sys.stdout.write(
         f"run {run}: {found.stats.repositories} repositories, {found.stats.tags} tags, "
         f"{len(found.images)} images -> {store.url(layout.discovery_key(run))}\n"

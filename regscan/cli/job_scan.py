@@ -18,6 +18,7 @@ from job_images.scanning.adapters import open_adapter
 from job_images.scanning.policy import policy_from_spec
 from job_images.scanning.scanner import ScannerOptions
 from job_images.scanning.table import render_table
+from regscan.cli.progress import open_display
 from regscan.common.errors import InvalidInput
 from regscan.common.jobs import SHARD_ENV, read_scan_job
 
@@ -36,7 +37,7 @@ class JobScanOptions:
         shard = args.shard if args.shard is not None else os.environ.get(SHARD_ENV)
         if shard is None or not str(shard).isdigit():
             raise InvalidInput("shard", f"give --shard N or set {SHARD_ENV}")
-        if args.scan_timeout <= 0:
+        if not args.scan_timeout > 0:
             raise InvalidInput("scan-timeout", "must be > 0 seconds")
         if args.skip_db_update and not args.cache_dir:
             raise InvalidInput("skip-db-update", "needs --cache-dir with a prepared DB")
@@ -53,10 +54,21 @@ class JobScanOptions:
 def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shard", type=int, default=None, help=f"default: ${SHARD_ENV}")
     p.add_argument("--output-dir", metavar="DIR", help="a folder instead of the contract's S3")
-    p.add_argument("--trivy-binary", metavar="PATH", default=os.environ.get("REGSCAN_TRIVY"))
+    p.add_argument(
+        "--trivy-binary",
+        metavar="PATH",
+        default=os.environ.get("REGSCAN_TRIVY"),
+        help="the trivy binary ($REGSCAN_TRIVY); default: trivy on PATH or beside this Python",
+    )
     p.add_argument("--cache-dir", metavar="DIR", help="Trivy's cache (default: $TRIVY_CACHE_DIR)")
     p.add_argument("--skip-db-update", action="store_true", help="use the DB in --cache-dir")
-    p.add_argument("--scan-timeout", type=float, default=300.0, metavar="SECONDS")
+    p.add_argument(
+        "--scan-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="limit per SBOM or scan (> 0)",
+    )
 
 
 def run_job_scan(args: argparse.Namespace) -> int:
@@ -78,6 +90,7 @@ def run_job_scan(args: argparse.Namespace) -> int:
         )
         adapter = open_adapter(scanner, store, policy_from_spec(job.policy))
         creds = mounted_credentials(job.registry.dockerConfig, job.registry.url)
-        index = run_scan_job(job, options.shard, images, adapter, store, creds)
+        with open_display(getattr(args, "display", "quiet")) as display:
+            index = run_scan_job(job, options.shard, images, adapter, store, creds, display)
     sys.stdout.write(render_table(index))
     return 1 if all_failed(index, images) else 0
