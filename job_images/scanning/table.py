@@ -48,4 +48,9 @@ def render_table(index: RunIndex) -> str:
         for row in [header, *rows]
     ]
     lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    if index.partial:
+        lines.append(
+            f"PARTIAL RUN: {index.failed} images failed, {index.discovery_errors} "
+            "repositories/tags could not be discovered; this is not the whole registry"
+        )
     return "\n".join(lines) + "\n"

@@ -98,7 +98,7 @@ class S3Store:
     def __init__(self, settings: S3Settings, create_bucket: bool = True) -> None:
         import urllib3
         from minio import Minio
-        from minio.error import S3Error
+        from minio.error import MinioException, S3Error
 
         self.settings = settings
         endpoint = settings.endpoint
@@ -125,6 +125,7 @@ class S3Store:
             http_client=http,
         )
         self._s3error = S3Error
+        self._minio_error = MinioException
         self.where = f"s3 {endpoint} bucket {settings.bucket}"
         try:
             if not self._client.bucket_exists(settings.bucket):
@@ -133,8 +134,15 @@ class S3Store:
                 self._client.make_bucket(settings.bucket)
         except S3Error as exc:
             raise StoreError(f"{self.where}: {exc.code} (check the access key and secret)") from exc
+        except MinioException as exc:
+            raise StoreError(
+                f"{self.where}: the endpoint does not answer like S3 ({type(exc).__name__}); "
+                "check --s3-endpoint"
+            ) from exc
+        except ValueError as exc:
+            raise InvalidInput("s3-bucket", str(exc)) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise StoreError(f"{self.where}: unreachable ({type(exc).__name__})") from exc
+            raise StoreError(f"{self.where}: unreachable ({_cause(exc)})") from exc
 
     def _key(self, key: str) -> str:
         return self._prefix + check_key(key)
@@ -146,6 +154,8 @@ class S3Store:
             return fn(*args, **kwargs)
         except self._s3error as exc:
             raise StoreError(f"{self.where}: {what}: {exc.code}") from exc
+        except self._minio_error as exc:
+            raise StoreError(f"{self.where}: {what}: {type(exc).__name__}") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise StoreError(f"{self.where}: {what}: {type(exc).__name__}") from exc
 
@@ -206,6 +216,13 @@ class S3Store:
 
     def url(self, key: str) -> str:
         return f"s3://{self.settings.bucket}/{self._key(key)}"
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost reason of a urllib3 error (refused, name resolution, TLS ...)."""
+    reason = getattr(exc, "reason", None) or exc
+    text = str(reason).split(": ", 1)[-1] if ": " in str(reason) else str(reason)
+    return f"{type(exc).__name__}: {text[:200]}"
 
 
 def s3_settings_from_env(

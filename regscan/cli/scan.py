@@ -9,11 +9,11 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import secrets
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from job_images.discovery.run import DiscoverySpec, discover
 from job_images.discovery.urls import normalize_registry_url
@@ -26,46 +26,91 @@ from job_images.scanning.scanner import ImageRef, ScannerOptions
 from job_images.scanning.table import render_table
 from job_images.store.protocol import ObjectStore
 from regscan.cli.discover import load_previous, spec_from_args
+from regscan.cli.exits import OPERATIONAL, PARTIAL, POLICY_FAILED
+from regscan.cli.progress import Display, open_display
 from regscan.cli.store_options import StoreOptions
 from regscan.common import layout
-from regscan.common.discovery import DiscoveryResult
-from regscan.common.reports import Inventory, RunIndex
+from regscan.common.discovery import DiscoveryResult, ManifestEntry
+from regscan.common.errors import InvalidInput
+from regscan.common.progress import Notify, no_progress
+from regscan.common.reports import Inventory, RunIndex, mark_partial
 from regscan.common.timeutil import utcnow
 
-EXIT_POLICY = 3
+EXIT_POLICY = POLICY_FAILED
+log = logging.getLogger("regscan.scan")
 
 
 def add_scan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scanner", default="trivy")
+    p.add_argument("--scanner", default="trivy", help="the scanner adapter to use")
     p.add_argument(
         "--trivy-binary",
         metavar="PATH",
         default=os.environ.get("REGSCAN_TRIVY"),
-        help="default: trivy on PATH or beside this Python",
+        help="the trivy binary ($REGSCAN_TRIVY); default: trivy on PATH or beside this Python",
     )
-    p.add_argument("--db-repository", metavar="REF")
-    p.add_argument("--cache-dir", metavar="DIR")
-    p.add_argument("--skip-db-update", action="store_true")
-    p.add_argument("--parallel", type=int, default=4)
-    p.add_argument("--scan-timeout", type=float, default=300.0, metavar="SECONDS")
-    p.add_argument("--fail-on", metavar="SEVERITY")
-    p.add_argument("--only-fixable", action="store_true")
-    p.add_argument("--allow", action="append", default=[], metavar="ID[:YYYY-MM-DD]")
+    p.add_argument(
+        "--db-repository",
+        metavar="REF",
+        help="vulnerability-DB mirror HOST/REPO[:TAG][,…]; default: Trivy's",
+    )
+    p.add_argument("--cache-dir", metavar="DIR", help="Trivy's cache; default: Trivy's own")
+    p.add_argument(
+        "--skip-db-update", action="store_true", help="use the DB in --cache-dir as it is"
+    )
+    p.add_argument("--parallel", type=int, default=4, help="images scanned at once (1-64)")
+    p.add_argument(
+        "--scan-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="limit per SBOM or scan (> 0)",
+    )
+    p.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="exit 3 when an image has a finding this severe (CRITICAL, HIGH, MEDIUM, LOW, "
+        "UNKNOWN); default: nothing fails",
+    )
+    p.add_argument(
+        "--only-fixable", action="store_true", help="--fail-on counts fixable findings only"
+    )
+    p.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="ID[:YYYY-MM-DD]",
+        help="ignore this vulnerability for --fail-on, until the date (repeatable)",
+    )
     p.add_argument("--rescan", action="store_true", help="re-scan from stored SBOMs")
     p.add_argument(
         "--grace-days",
         type=float,
         default=7.0,
-        help="remove artifacts of digests gone from the registry this long",
+        help="remove artifacts of digests gone from the registry this long (>= 0)",
     )
 
 
-def make_policy(args: argparse.Namespace) -> Policy:
-    return Policy(
-        parse_severity(args.fail_on),
-        args.only_fixable,
-        tuple(parse_allow_entry(a) for a in args.allow),
-    )
+def make_policy(args: argparse.Namespace, today: dt.date | None = None) -> Policy:
+    """The policy flags; an --allow entry already expired is kept (it allows nothing) and
+    warned about."""
+    allow = tuple(parse_allow_entry(a) for a in args.allow)
+    day = today or utcnow().date()
+    for entry in allow:
+        if entry.expires is not None and entry.expires <= day:
+            log.warning("--allow %s expired on %s: it no longer applies", entry.id, entry.expires)
+    return Policy(parse_severity(args.fail_on), args.only_fixable, allow)
+
+
+def check_scan_numbers(args: argparse.Namespace) -> None:
+    """The ranges of the scan flags (InvalidInput naming the flag)."""
+    if not 1 <= args.parallel <= 64:
+        raise InvalidInput("parallel", f"must be between 1 and 64, got {args.parallel}")
+    if not args.scan_timeout > 0:
+        raise InvalidInput("scan-timeout", f"must be > 0 seconds, got {args.scan_timeout:g}")
+    if not 0 <= args.grace_days <= 36500:
+        raise InvalidInput("grace-days", f"must be >= 0, got {args.grace_days:g}")
+    if args.skip_db_update and not args.cache_dir:
+        raise InvalidInput("skip-db-update", "needs --cache-dir with a prepared DB")
 
 
 def scanner_options(
@@ -90,7 +135,7 @@ class ScanCommand:
     """`regscan scan`, its arguments checked and typed once."""
 
     spec: DiscoverySpec
-    previous: Path | None
+    previous: dict[str, ManifestEntry]
     store: StoreOptions
     scanner: ScannerOptions
     policy: Policy
@@ -101,10 +146,13 @@ class ScanCommand:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ScanCommand:
         spec = spec_from_args(args)  # all validation before any request
+        check_scan_numbers(args)
+        store = StoreOptions.from_args(args)
+        store.check()
         return cls(
             spec=spec,
-            previous=args.previous,
-            store=StoreOptions.from_args(args),
+            previous=load_previous(args.previous),
+            store=store,
             scanner=scanner_options(args, args.ca_file, args.insecure),
             policy=make_policy(args),
             rescan=args.rescan,
@@ -118,38 +166,55 @@ def new_run_id(now: dt.datetime) -> str:
 
 
 def publish(store: ObjectStore, index: RunIndex) -> None:
+    """The run's index; `runs/latest.json` only for a complete run (see `layout`)."""
     data = index.to_json()
     store.put(layout.run_index_key(index.run_id), data)
-    store.put(layout.LATEST_RUN_KEY, data)
+    if not index.partial:
+        store.put(layout.LATEST_RUN_KEY, data)
 
 
 def exit_code(index: RunIndex) -> int:
-    if index.failed:
-        return 1
-    return EXIT_POLICY if index.policy_failing else 0
+    """3 policy failed; 1 when nothing could be scanned; 4 partial; else 0."""
+    if index.policy_failing:
+        return EXIT_POLICY
+    if index.failed and index.failed == index.scanned + index.reused + index.failed:
+        return OPERATIONAL
+    return PARTIAL if index.partial else 0
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    return scan(ScanCommand.from_args(args))
+    cmd = ScanCommand.from_args(args)
+    with open_display(getattr(args, "display", "quiet")) as display:
+        return scan(cmd, display)
 
 
-def scan(cmd: ScanCommand) -> int:
+def scan(cmd: ScanCommand, progress: Notify = no_progress) -> int:
     store = cmd.store.open()
     adapter = open_adapter(cmd.scanner, store, cmd.policy)
     now = utcnow()
     run_id = new_run_id(now)
-    found = discover(cmd.spec, previous=load_previous(cmd.previous))
+    found = discover(cmd.spec, previous=cmd.previous, progress=progress)
     store.put(layout.discovery_key(run_id), found.to_json().encode())
     url, host = normalize_registry_url(cmd.spec.registry, cmd.spec.options.insecure)
     options = ScanOptions(run_id, url, cmd.scanner.parallel, cmd.rescan)
-    index = scan_images(found.images, adapter, store, cmd.spec.credentials, options)
+    index = scan_images(
+        found.images, adapter, store, cmd.spec.credentials, options, progress=progress
+    )
+    index = mark_partial(index, len(found.errors))
     publish(store, index)
     _lifecycle(cmd, host, store, adapter, found, now)
+    if isinstance(progress, Display):
+        progress.close()  # the live display ends before the table
     sys.stdout.write(render_table(index))
     sys.stdout.write(f"run {run_id}: index at {store.url(layout.run_index_key(run_id))}\n")
     for err in found.errors:
         sys.stderr.write(
             f"discovery: {err.repository}{':' + err.tag if err.tag else ''}: {err.message}\n"
+        )
+    if index.partial:
+        sys.stderr.write(
+            f"run {run_id} is partial ({index.failed} images failed, {len(found.errors)} "
+            f"discovery errors): {layout.LATEST_RUN_KEY} still names the last complete run\n"
         )
     return exit_code(index)
 

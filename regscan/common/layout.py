@@ -40,6 +40,8 @@ def sarif_key(digest: str) -> str:
 
 
 REPORTS_PREFIX = "reports/sha256/"
+# the index of the latest *complete* run; a partial run (some images or repositories
+# failed) is only at `runs/<run>/index.json`, so a reader never mistakes it for the whole
 LATEST_RUN_KEY = "runs/latest.json"
 
 
@@ -101,6 +103,22 @@ def check_key(key: str) -> str:
     if not re.match(r"^[A-Za-z0-9._/-]+$", key):
         raise InvalidInput("key", f"{key[:120]!r} has characters outside [A-Za-z0-9._/-]")
     return key
+
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def check_bucket_name(bucket: str, field: str = "s3-bucket") -> str:
+    """An S3 bucket name by the AWS rules MinIO applies too."""
+    if not _BUCKET.match(bucket) or ".." in bucket or ".-" in bucket or "-." in bucket:
+        raise InvalidInput(
+            field,
+            f"{bucket[:80]!r} is not a bucket name: 3-63 characters of a-z, 0-9, '.' and '-', "
+            "starting and ending with a letter or digit",
+        )
+    if re.match(r"^\d+\.\d+\.\d+\.\d+$", bucket):
+        raise InvalidInput(field, f"{bucket!r} is not a bucket name: it looks like an IP address")
+    return bucket
 
 
 def inventory_key(registry: str, selection: str) -> str:

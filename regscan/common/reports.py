@@ -126,6 +126,10 @@ class RunIndex(_Model):
     scanned: int = 0
     reused: int = 0
     failed: int = 0
+    # some images failed or discovery could not list some repositories/tags: the run is
+    # not the registry's whole picture (`runs/latest.json` keeps the last complete run)
+    partial: bool = False
+    discovery_errors: int = Field(default=0, alias="discoveryErrors")
     policy_failing: int = Field(default=0, alias="policyFailing")
     policy_hash: str | None = Field(default=None, alias="policyHash")  # set by the controller
 
@@ -173,6 +177,12 @@ def count_run(images: Sequence[RunImage]) -> RunCounts:
         failed=len(first) - len(ok),
         policy_failing=sum(1 for i in images if i.policy is not None and not i.policy.passed),
     )
+
+
+def mark_partial(index: RunIndex, discovery_errors: int) -> RunIndex:
+    """The index with `partial` set when an image failed or discovery had errors."""
+    partial = bool(index.failed or discovery_errors)
+    return index.model_copy(update={"partial": partial, "discovery_errors": discovery_errors})
 
 
 class ShardSpec(_Model):
