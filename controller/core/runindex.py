@@ -9,7 +9,7 @@ counted as reused), else a failed entry saying no shard reported it.
 from __future__ import annotations
 
 from regscan.common.discovery import ImageEntry
-from regscan.common.reports import RunImage, RunIndex, ScannerInfo
+from regscan.common.reports import RunImage, RunIndex, ScannerInfo, mark_partial
 
 NO_RESULT = "no scan result: the shard of this digest did not report"
 
@@ -39,6 +39,7 @@ def merge_run(
     started: str,
     completed: str,
     policy_hash: str | None = None,
+    discovery_errors: int = 0,
 ) -> RunIndex:
     fresh: dict[str, RunImage] = {}
     for shard in shards:
@@ -69,7 +70,8 @@ def merge_run(
             img = RunImage.of(entry, "failed", error=NO_RESULT)
         merged.images.append(img)
         outcome.setdefault(entry.digest, img)
-    merged = merged.counted()  # per unique digest: shared content counted once
+    # per unique digest: shared content counted once; partial when an image failed
+    merged = mark_partial(merged.counted(), discovery_errors)
     merged.scanner = newest_scanner(
         [i.scanned_with for i in outcome.values() if i.scanned_with is not None]
     )

@@ -146,28 +146,37 @@ def display_mode(args: argparse.Namespace) -> str:
     return "json" if getattr(args, "log_format", "") == "json" else "auto"
 
 
+def _error(args: argparse.Namespace, line: str) -> None:
+    """The one error line: plain, or a JSON log record with --log-format json."""
+    if getattr(args, "log_format", "text") == "json":
+        record = logging.LogRecord("regscan", logging.ERROR, "", 0, line, None, None)
+        line = JsonLogFormatter().format(record)
+    sys.stderr.write(line + "\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args)
     args.display = display_mode(args)
     handler: Handler = args.handler
-    where = f"regscan {args.command}"
+    where = " ".join(["regscan", args.command, *([args.job] if args.command == "job" else [])])
     try:
         return handler(args)
     except RegscanError as exc:
-        sys.stderr.write(f"{where}: error: {exc}\n")
+        _error(args, f"{where}: error: {exc}")
         if args.verbose:
             traceback.print_exception(exc, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write(f"{where}: interrupted\n")
+        _error(args, f"{where}: interrupted")
         return 130
     except Exception as exc:
         if args.verbose:
             traceback.print_exception(exc, file=sys.stderr)
         first = (str(exc).strip().splitlines() or [""])[0][:300]
-        sys.stderr.write(
-            f"{where}: unexpected error: {type(exc).__name__}: {first} (run with -v for details)\n"
+        _error(
+            args,
+            f"{where}: unexpected error: {type(exc).__name__}: {first} (run with -v for details)",
         )
         return OPERATIONAL

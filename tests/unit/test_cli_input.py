@@ -143,3 +143,30 @@ def test_unexpected_error_is_one_line_and_v_shows_traceback(
     )
     code, err = _run([*D, "-q", "-v"], capsys)
     assert code == 1 and "Traceback" in err and "ZeroDivisionError" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "fragment"),
+    [
+        (["job", "scan", "--shard", "0"], {}, "REGSCAN_JOB"),
+        (["job", "discover", "--run", "r1"], {}, "REGSCAN_JOB"),
+        (["job", "scan", "--shard", "x"], {}, "invalid int value"),
+        (["job", "scan", "--scan-timeout", "0", "--shard", "0"], {}, "scan-timeout: must be > 0"),
+    ],
+)
+def test_job_errors_are_json_lines_in_a_pod(
+    argv: list[str],
+    env: dict[str, str],
+    fragment: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("REGSCAN_JOB", raising=False)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")  # inside a pod: json by default
+    code, err = _run(argv, capsys)
+    assert code == 2 and fragment in err and "Traceback" not in err
+    if "invalid int" not in fragment:  # argparse's own usage errors stay plain
+        record = json.loads(err.strip())
+        assert record["level"] == "error" and fragment in record["message"]
+    code, err = _run([*argv, "--log-format", "text"], capsys)
+    assert code == 2 and err.startswith(f"regscan job {argv[1]}: error:")

@@ -53,3 +53,13 @@ def test_merge_prefers_fresh_then_carried_then_reports_missing() -> None:
     last, vulns, policy = summarize_run(merged, "t0")
     assert last.images == 4 and vulns.critical == 6
     assert (policy.passing, policy.failing) == (1, 3)  # D2 has no result: not passing
+
+
+def test_a_cluster_run_with_failures_is_partial() -> None:
+    images = [entry(D[0]), entry(D[1])]
+    complete = merge_run("run-1", "http://r", images, [], None, "t0", "t1")
+    assert complete.failed == 2 and complete.partial  # no shard reported: both failed
+    listed = merge_run("run-1", "http://r", [], [], None, "t0", "t1", discovery_errors=1)
+    assert listed.partial and listed.discovery_errors == 1
+    clean = merge_run("run-1", "http://r", [], [], None, "t0", "t1")
+    assert not clean.partial
