@@ -9,6 +9,7 @@ are re-raised as `RegistryError`.
 
 from __future__ import annotations
 
+import logging
 import random
 import ssl
 import threading
@@ -36,6 +37,8 @@ from job_images.discovery.urls import normalize_registry_url
 from regscan.common.errors import InvalidInput, RegistryError
 
 __all__ = ["ClientOptions", "RegistryClient"]
+
+log = logging.getLogger("regscan.registry")
 
 
 class RegistryClient:
@@ -178,6 +181,7 @@ class RegistryClient:
                 if not failure.retryable or gave_up:
                     tries = f" (after {attempt + 1} attempts)" if attempt else ""
                     raise RegistryError(self.host, f"{failure.message}{tries}") from exc
+                log.debug("%s %s: %s; retrying", method, url, failure.message)
                 self._wait(Action.BACKOFF, attempt, None)
                 attempt += 1
                 continue
@@ -189,6 +193,7 @@ class RegistryClient:
                     continue
             action = decide(status, attempt, self.options.retries)
             if action is not Action.ACCEPT:
+                log.debug("%s %s: HTTP %d; retrying", method, url, status)
                 self._wait(action, attempt, resp.headers.get("Retry-After"))
                 attempt += 1
                 continue
