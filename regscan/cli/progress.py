@@ -33,6 +33,7 @@ class Display:
         self.started = time.monotonic()
         self.lock = threading.Lock()
         self.closed = False
+        self.aborted = False  # left by an exception: its one-line error says it all
 
     def __call__(self, event: str, n: int = 1) -> None:
         with self.lock:
@@ -51,6 +52,7 @@ class Display:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.aborted = kind is not None
         self.close()
 
     def close(self) -> None:
@@ -149,6 +151,9 @@ class RichDisplay(Display):
             self.live.update(self.scan, completed=c.done, total=c[ev.DIGESTS], description=text)
 
     def _close(self) -> None:
+        if self.aborted:
+            for task in list(self.live.task_ids):
+                self.live.remove_task(task)
         self.live.stop()
 
 

@@ -117,3 +117,11 @@ def test_discovery_and_scan_send_their_events(tmp_path: Path) -> None:
     counts = ev.Counts()
     scan_images(images[:1], adapter, store, None, options, now=lambda: NOW, progress=counts.add)
     assert (counts[ev.DIGESTS], counts[ev.REUSED]) == (1, 1)
+
+
+def test_rich_display_clears_itself_when_the_work_fails() -> None:
+    out = io.StringIO()
+    with pytest.raises(RuntimeError), open_display("rich", out) as display:
+        display(ev.REPOSITORIES, 1)
+        raise RuntimeError("refused")
+    assert "discovering" not in out.getvalue()  # the error line stands alone
