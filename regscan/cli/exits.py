@@ -15,11 +15,12 @@ INVALID_INPUT = 2
 POLICY_FAILED = 3
 PARTIAL = 4
 
-EPILOG = (
-    "exit codes: 0 ok; 1 operational failure (unreachable, refused, nothing done); "
-    "2 invalid input (nothing done); 3 policy failed (takes precedence over 4); "
-    "4 partial: some repositories, tags or images failed, the rest was done"
-)
+EPILOG = """exit codes:
+  0  ok
+  1  operational failure (unreachable, refused, 401 ..., or nothing could be done)
+  2  invalid input (nothing was done)
+  3  policy failed (takes precedence over 4)
+  4  partial: some repositories, tags or images failed, the rest was done"""
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

@@ -43,7 +43,7 @@ def test_every_option_has_help_and_its_default(prog: str) -> None:
         if action.option_strings and shown and not isinstance(action, argparse._VersionAction):
             help_line = parser._get_formatter()._expand_help(action)
             assert "default" in help_line, f"{prog} {action.option_strings}: no default shown"
-    assert "exit codes: 0 ok; 1 operational failure" in text and "4 partial" in text
+    assert "exit codes:\n  0  ok\n  1  operational failure" in text and "4  partial" in text
 
 
 def test_scan_help_shows_defaults() -> None:
