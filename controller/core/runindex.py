@@ -9,6 +9,7 @@ counted as reused), else a failed entry saying no shard reported it.
 from __future__ import annotations
 
 from regscan.common.discovery import ImageEntry
+from regscan.common.policy import PolicySpec
 from regscan.common.reports import RunImage, RunIndex, ScannerInfo
 
 NO_RESULT = "no scan result: the shard of this digest did not report"
@@ -39,6 +40,7 @@ def merge_run(
     started: str,
     completed: str,
     policy_hash: str | None = None,
+    policy: PolicySpec | None = None,
 ) -> RunIndex:
     fresh: dict[str, RunImage] = {}
     for shard in shards:
@@ -52,6 +54,7 @@ def merge_run(
                 carried.setdefault(img.digest, img)
     merged = RunIndex(runId=run, registry=registry_url, startedAt=started, completedAt=completed)
     merged.policy_hash = policy_hash
+    merged.policy = policy  # carried verdicts are current: a policy change rescans all
     outcome: dict[str, RunImage] = {}
     for entry in images:
         where: dict[str, object] = {
@@ -69,7 +72,7 @@ def merge_run(
             img = RunImage.of(entry, "failed", error=NO_RESULT)
         merged.images.append(img)
         outcome.setdefault(entry.digest, img)
-    merged = merged.counted()  # per unique digest: shared content counted once
+    merged = merged.counted()  # per unique digest: shared content counted once (keeps policy)
     merged.scanner = newest_scanner(
         [i.scanned_with for i in outcome.values() if i.scanned_with is not None]
     )

@@ -174,6 +174,7 @@ def finish_run(ctx: RunContext, run: str, job: JobObs | None, data: RunData) -> 
         start,
         iso(ctx.now),
         builders.policy_hash(ctx.spec),
+        ctx.spec.policy,
     )
     key = layout.under(ctx.reg.namespace, layout.run_index_key(run))
     last, vulns, policy = summarize_run(merged, start)

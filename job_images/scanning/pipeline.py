@@ -20,6 +20,7 @@ from job_images.credentials import Credentials
 from job_images.scanning import artifacts
 from job_images.scanning.adapters.base import AdapterError, ScannerAdapter, ScanResult
 from job_images.scanning.plan import Outcome, build_index, by_digest, reusable
+from job_images.scanning.policy import spec_of
 from job_images.scanning.scanner import ImageRef
 from job_images.store.protocol import ObjectStore
 from regscan.common.discovery import ImageEntry
@@ -90,7 +91,7 @@ def scan_images(
 
     with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
         outcomes = dict(zip(groups, pool.map(work, list(groups)), strict=True))
-    return build_index(
+    index = build_index(
         options.run_id,
         options.registry_url,
         images,
@@ -99,3 +100,5 @@ def scan_images(
         iso(started),
         iso(now()),
     )
+    index.policy = spec_of(adapter.policy)  # the verdicts live with the run that made them
+    return index

@@ -1,4 +1,9 @@
-"""The report and run-index schema, defined once (pure pydantic models)."""
+"""The report and run-index schema, defined once (pure pydantic models).
+
+A `Report` is per digest and shared by every run, repository and tag that has the digest:
+it holds findings only. Policy verdicts belong to a run: `RunImage.policy`, made with
+`RunIndex.policy`, so no stored file can carry the verdict of another run's policy.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from regscan.common.discovery import ImageEntry
+from regscan.common.policy import PolicySpec
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
 
@@ -80,7 +86,6 @@ class Report(_Model):
     summary: Summary
     severity: str  # the maximum, or NONE
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)
-    policy: CheckResult | None = None
 
 
 class RunImage(_Model):
@@ -95,7 +100,7 @@ class RunImage(_Model):
     error_code: str | None = Field(default=None, alias="errorCode")
     summary: Summary | None = None
     severity: str | None = None
-    policy: CheckResult | None = None
+    policy: CheckResult | None = None  # the verdict under the run's policy
     report: str | None = None
     scanned_with: ScannerInfo | None = Field(default=None, alias="scannedWith")
 
@@ -127,6 +132,7 @@ class RunIndex(_Model):
     reused: int = 0
     failed: int = 0
     policy_failing: int = Field(default=0, alias="policyFailing")
+    policy: PolicySpec | None = None  # what the images' verdicts were judged by
     policy_hash: str | None = Field(default=None, alias="policyHash")  # set by the controller
 
     def counted(self) -> RunIndex:

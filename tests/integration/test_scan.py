@@ -76,7 +76,8 @@ def test_scan_finds_planted_and_not_decoys(
         and py.scanner.version.startswith("0.")
         and py.scanner.db_updated_at
     )
-    assert py.policy is not None and py.policy.passed
+    assert "policy" not in json.loads((out / layout.report_key(samples.python_digest)).read_text())
+    assert index.policy is not None and index.policy.failOn == "CRITICAL"
     deb = next(i for i in index.images if i.repository == "samples/debian")
     assert deb.policy is not None and not deb.policy.passed
 

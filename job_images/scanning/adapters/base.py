@@ -45,8 +45,8 @@ class AdapterError(OperationalError):
 
 @dataclass
 class ScanResult:
-    report: Report  # stored, with `policy` set
-    check: CheckResult
+    report: Report  # stored (findings only)
+    check: CheckResult  # the verdict under the adapter's policy, for the run index
     sbom_reused: bool = False
 
 
@@ -87,6 +87,11 @@ class ScannerAdapter(Protocol):
 
     def evaluate(self, report: Report) -> CheckResult:
         """The policy verdict of a report: the one place the policy is applied."""
+        ...
+
+    @property
+    def policy(self) -> Policy:
+        """The policy `evaluate` applies (recorded in the run index)."""
         ...
 
     def handle_notification(self, payload: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ from job_images.credentials import Credentials
 from job_images.scanning import artifacts
 from job_images.scanning.adapters.base import AdapterError, AdapterSettings, ScanResult
 from job_images.scanning.plan import stale_digests
-from job_images.scanning.policy import check
+from job_images.scanning.policy import Policy, check
 from job_images.scanning.report import report_from_findings
 from job_images.scanning.scanner import ImageRef, Scanner, valid_sbom
 from job_images.store.protocol import ObjectStore
@@ -87,13 +87,16 @@ class ScanAdapter:
     def _scan_sbom(self, image: ImageRef, sbom: bytes, sbom_reused: bool) -> ScanResult:
         findings: list[Vulnerability] = self.scanner.find_vulnerabilities(sbom, image)
         report = report_from_findings(image.artifact, self.metadata(), findings, iso(self.clock()))
-        report.policy = self.evaluate(report)
-        artifacts.save_report(self.store, report)
-        return ScanResult(report=report, check=report.policy, sbom_reused=sbom_reused)
+        artifacts.save_report(self.store, report)  # findings only: verdicts live with the run
+        return ScanResult(report=report, check=self.evaluate(report), sbom_reused=sbom_reused)
 
     # ---- stored results -----------------------------------------------------
     def notify_image_deleted(self, image: ImageRef) -> None:
         artifacts.delete_artifacts(self.store, image.digest)
+
+    @property
+    def policy(self) -> Policy:
+        return self._configured().policy
 
     def evaluate(self, report: Report) -> CheckResult:
         return check(report, self._configured().policy, self.clock())
