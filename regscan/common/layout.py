@@ -112,3 +112,7 @@ def inventory_key(registry: str, selection: str) -> str:
 
 
 INVENTORY_PREFIX = "inventory/"
+
+# Every top-level folder a key above lives in (the README's "Where results go" table
+# documents each; a test checks both).
+TOP_LEVEL = ("sboms/", "reports/", "runs/", "inventory/", "discovery-cache/")
