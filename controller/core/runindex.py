@@ -62,6 +62,7 @@ def merge_run(
             "repository": entry.repository,
             "tags": entry.tags,
             "platform": entry.platform,
+            "index_digest": entry.index_digest,
         }
         new = fresh.get(entry.digest)
         if new is not None and (new.status == "ok" or entry.digest not in carried):

@@ -46,12 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_scan_options(p)
     p.set_defaults(handler=scan.run_scan)
 
-    p = sub.add_parser("report", help="print a stored run summary or an image's report")
-    p.add_argument("location", metavar="DIR_OR_S3_URL")
-    p.add_argument("--image", metavar="REF", help="repository[:tag], repository@digest or digest")
-    p.add_argument("--run", metavar="RUN_ID", help="default: the latest run")
-    p.add_argument("--format", choices=["table", "json", "sarif"], default="table")
-    store_options.add_store_options(p, default_dir=None)
+    p = sub.add_parser("report", help="print a stored run, or the images of one reference")
+    report.add_options(p)
     p.set_defaults(handler=report.run_report)
 
     from regscan.cli import check as check_cmd

@@ -95,6 +95,7 @@ class RunImage(_Model):
     digest: str
     platform: str
     status: str  # ok | failed
+    index_digest: str | None = Field(default=None, alias="indexDigest")  # its multi-arch index
     reused: bool = False
     error: str | None = None
     error_code: str | None = Field(default=None, alias="errorCode")
@@ -114,6 +115,7 @@ class RunImage(_Model):
                 "tags": image.tags,
                 "digest": image.digest,
                 "platform": image.platform,
+                "indexDigest": image.index_digest,
                 "status": status,
                 **fields,
             }
@@ -147,6 +149,22 @@ class RunIndex(_Model):
                 "policy_failing": c.policy_failing,
             }
         )
+
+
+class ImageReport(_Model):
+    """One image of a run with its stored report (`regscan report --image --format json`)."""
+
+    image: RunImage
+    report: Report | None = None  # None: the image failed, or its report is gone
+
+
+class RunReport(_Model):
+    """The images `regscan report --image` selected, with the run's policy."""
+
+    run_id: str = Field(alias="runId")
+    registry: str = ""
+    policy: PolicySpec | None = None
+    images: list[ImageReport] = Field(default_factory=list)
 
 
 class RunCounts(NamedTuple):
