@@ -13,7 +13,9 @@ TEST_STAMP := $(VENV)/.installed-test
 # setuptools' "Editable installation" note (an editable install works as intended here)
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install -q
 
-.PHONY: help venv system-deps demo demo-deps demo-venv demo-stop test lint unit integration bench crd clean
+S3_CREDENTIALS ?= manifests/s3-credentials.env
+
+.PHONY: deploy help venv system-deps demo demo-deps demo-venv demo-stop test lint unit integration bench crd clean
 
 help:
 	@echo "make demo   - scan a local sample registry (left running; results in ./regscan-results)"
@@ -21,6 +23,7 @@ help:
 	@echo "make test   - install test dependencies, then lint + the whole suite"
 	@echo "make bench  - run the benchmarks under benchmarks/"
 	@echo "make crd    - regenerate manifests/crd.yaml and manifests/rbac.yaml from the code"
+	@echo "make deploy - kubectl apply -k manifests/ (generates a random MinIO secret once)"
 
 $(BIN)/python:
 	@echo "[0/5] creating $(VENV)"
@@ -81,9 +84,21 @@ bench: system-deps venv
 	$(BIN)/python -m benchmarks.scan
 	$(BIN)/python -m benchmarks.controller
 
+# The S3 credentials of MinIO/the controller/the Jobs: yours if the file exists, else a
+# random secret generated once (0600; git ignores it). Never on a command line.
+$(S3_CREDENTIALS):
+	@umask 077 && $(PYTHON) -c 'import secrets; print("accessKey=regscan"); \
+	  print("secretKey=" + secrets.token_urlsafe(30))' > $@.tmp && mv $@.tmp $@
+	@echo "generated $@ with a random MinIO secret (keep it; kubectl apply -k reads it)"
+
+deploy: $(S3_CREDENTIALS)
+	kubectl apply -k manifests/
+
 clean:
 	rm -rf $(VENV) regscan-results $(DEMO_STATE) .mypy_cache .ruff_cache
 
 crd: venv
 	$(BIN)/python -m controller.api.crd > manifests/crd.yaml
-	$(BIN)/python -m controller.kube.rbac > manifests/rbac.yaml
+	$(BIN)/python -m controller.kube.rbac --watch-namespaces "$$(sed -n \
+	  's/.*REGSCAN_WATCH_NAMESPACES, value: "\([^"]*\)".*/\1/p' manifests/controller.yaml)" \
+	  > manifests/rbac.yaml
