@@ -75,7 +75,7 @@ def scan_images(
 
     def work(digest: str) -> Outcome:
         ref = ImageRef.of_entries(options.registry_url, groups[digest])
-        stored = artifacts.load_report(store, digest)
+        stored = artifacts.load_report_for_run(store, digest)
         if stored is not None and reusable(stored, scanner, options.rescan):
             return Outcome(stored, reused=True, verdict=adapter.evaluate(stored))
 

@@ -109,11 +109,12 @@ def report(cmd: ReportCommand) -> int:
             "image" if cmd.image else "platform", f"{what} is not in run {index.run_id}"
         )
     if cmd.image is None and cmd.format in ("table", "json"):
-        shown = index.model_copy(update={"images": images}) if cmd.platform else index
+        # with --platform: that platform's images, counted again
+        shown = index.model_copy(update={"images": images}).counted() if cmd.platform else index
         if cmd.format == "json":
             sys.stdout.write(shown.model_dump_json(by_alias=True, indent=2) + "\n")
         else:
-            sys.stdout.write(render_table(shown.counted() if cmd.platform else shown))
+            sys.stdout.write(render_table(shown))
         return 0
     run = with_reports(store, index, images)
     if cmd.format == "sarif":

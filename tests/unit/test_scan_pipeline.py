@@ -121,6 +121,21 @@ def test_a_later_run_with_another_policy_leaves_no_stale_verdict(tmp_path: Path)
         assert "policy" not in json.loads(store.get(layout.report_key(digest)) or b"")
 
 
+def test_a_report_stored_with_a_verdict_loses_it_when_a_run_reuses_it(tmp_path: Path) -> None:
+    scanner = FakeScanner(FINDINGS)
+    adapter, store = make_adapter(tmp_path, scanner)
+    run(adapter, store)
+    key = layout.report_key(D[0])
+    legacy = {**json.loads(store.get(key) or b""), "policy": {"passed": True, "reasons": []}}
+    store.put(key, json.dumps(legacy).encode())  # as reports were written before
+    adapter.configure(AdapterSettings(store=store, policy=Policy(fail_on="CRITICAL")))
+    index, _ = run(adapter, store)
+    assert index.reused == 2 and index.images[0].policy is not None
+    assert not index.images[0].policy.passed  # the run's verdict, not the stored one
+    assert "policy" not in json.loads(store.get(key) or b"")  # rewritten once, findings kept
+    assert json.loads(store.get(key) or b"")["vulnerabilities"][0]["id"] == "CVE-1"
+
+
 def test_totals_count_a_shared_digest_once(tmp_path: Path) -> None:
     scanner = FakeScanner(FINDINGS)
     adapter, store = make_adapter(tmp_path, scanner)
