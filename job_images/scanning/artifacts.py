@@ -67,7 +67,7 @@ def stored_reports(store: ObjectStore) -> Iterator[tuple[str, Report]]:
 
 
 def _parse(data: bytes | None) -> tuple[Report | None, bool]:
-    """The report, and whether it still carries a verdict (`policy`, written before 0.2)."""
+    """The report, and whether it still carries a verdict (`policy`: written by older versions)."""
     if data is None:
         return None, False
     try:
