@@ -81,6 +81,10 @@ class Report(_Model):
     severity: str  # the maximum, or NONE
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)
     policy: CheckResult | None = None
+    # Set when a DB update could not change the findings (dbchange.py): `scanner` is the
+    # DB the report is verified against, `scannedWith` the one that last actually scanned.
+    scanned_with: ScannerInfo | None = Field(default=None, alias="scannedWith")
+    verified_at: str | None = Field(default=None, alias="verifiedAt")
 
 
 class RunImage(_Model):

@@ -27,6 +27,8 @@ from job_images.scanning.adapters.trivy_argv import (
     sbom_argv,
     vuln_argv,
 )
+from job_images.scanning.dbchange import Fingerprint
+from job_images.scanning.dbfingerprint import fingerprint
 from job_images.scanning.dbfreshness import DBAction, decide
 from job_images.scanning.dbsource import cached_digest, fetch, has_db, mirror_digest
 from job_images.scanning.report import vulnerabilities_from_trivy
@@ -88,6 +90,11 @@ class TrivyScanner:
             return None
         value = meta.get("UpdatedAt")
         return str(value) if value else None
+
+    def db_fingerprint(self) -> Fingerprint | None:
+        """The cached DB's fingerprint (what a later DB update changed is told from it)."""
+        path = Path(self.db.cache_dir) / "db" / "trivy.db"
+        return fingerprint(path) if path.is_file() else None
 
     def info(self) -> ScannerInfo:
         if self._prepared is not None:
