@@ -72,6 +72,10 @@ def run_index_key(run_id: str) -> str:
     return f"runs/{check_run_id(run_id)}/index.json"
 
 
+def rescan_plan_key(run_id: str) -> str:
+    return f"runs/{check_run_id(run_id)}/rescan.json"
+
+
 def discovery_key(run_id: str) -> str:
     return f"runs/{check_run_id(run_id)}/discovery.json"
 

@@ -104,6 +104,7 @@ class TrivyScanner:
             vendor="Aqua Security",
             version=self.version(),
             dbUpdatedAt=self.db_updated_at(),
+            dbDigest=cached_digest(Path(self.db.cache_dir)),
         )
 
     def prepare(self) -> None:
