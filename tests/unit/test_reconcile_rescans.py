@@ -154,3 +154,29 @@ def test_a_finished_rescan_run_reports_what_it_rescanned() -> None:
     last = status["lastRescan"]
     assert (last["affected"], last["rescanned"], last["verified"]) == (1, 1, 2)
     assert last["dbDigest"] == NEW and last["completionTime"]
+
+
+def test_db_watch_asks_each_mirror_once_per_interval() -> None:
+    from controller.dbwatch import DBWatch
+    from regscan.common.dbref import DBRef
+
+    asked: list[str] = []
+    now = [0.0]
+
+    def probe(refs: list[DBRef]) -> tuple[DBRef, str] | None:
+        asked.append(str(refs[0]))
+        return (refs[0], NEW) if refs[0].registry == "mirror.example" else None
+
+    watch = DBWatch(SETTINGS.model_copy(update={"db_check_seconds": 60}), probe, lambda: now[0])
+    mirrors = {"mirror.example/db", "down.example/db", ""}
+    assert watch.digests(mirrors) == {"mirror.example/db": NEW, "down.example/db": None, "": None}
+    now[0] = 59
+    watch.digests(mirrors)
+    assert len(asked) == 3  # cached within the interval
+    now[0] = 61
+    watch.digests({"mirror.example/db"})
+    assert asked[-1] == "mirror.example/db:2" and len(asked) == 4
+    assert "mirror.gcr.io/aquasec/trivy-db:2" in asked  # "" = Trivy's default mirrors
+    assert watch.digests({"https://bad"}) == {"https://bad": None}  # refused, not asked
+    off = DBWatch(SETTINGS.model_copy(update={"db_check_seconds": 0}), probe)
+    assert off.digests(mirrors) == {}
