@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from controller.api import labels as L
 from controller.loop import Controller
@@ -22,6 +25,7 @@ from tests.bench.fakekube import FakeKube
 from tests.bench.images import Pusher
 from tests.bench.podrunner import job_from_cronjob, run_pod
 from tests.bench.trivydb import db_artifact_layer, write_db
+from tests.integration.helpers import regscan
 from tests.integration.test_controller_e2e import NS, OWN, Clock
 
 DB_REPO = "rescan-e2e/trivy-db"
@@ -136,3 +140,38 @@ def test_new_db_rescans_only_affected_digests(
 
     controller.tick()  # settled: no second rescan for the same DB
     assert len(_jobs(kube, "discovery", **{L.RUN_KIND: L.RESCAN})) == 1
+
+
+def _rescan_contract(**fields: object) -> str:
+    base: dict[str, object] = {"registry": {"url": "https://r.example"}, "fromRun": "run-1"}
+    return json.dumps({**base, **fields})
+
+
+@pytest.mark.parametrize(
+    ("contract", "run_id", "args", "message"),
+    [
+        ("", "run-2", (), "REGSCAN_JOB: is not set"),
+        (_rescan_contract(fromRun=""), "run-2", (), "REGSCAN_JOB.fromRun"),
+        (_rescan_contract(kind="scan"), "run-2", (), "REGSCAN_JOB.kind"),
+        (_rescan_contract(), "Bad_Run", (), "run: 'Bad_Run'"),
+        (_rescan_contract(), "run-2", ("--timeout", "0"), "timeout: must be > 0"),
+        (_rescan_contract(), "run-2", ("--skip-db-update",), "needs --cache-dir"),
+        (  # a run without a discovery result: named, nothing written
+            _rescan_contract(scanner={"dbRepository": "127.0.0.1:1/none/db"}),
+            "run-2",
+            ("--skip-db-update", "--cache-dir", "CACHE"),
+            "REGSCAN_JOB.fromRun: no discovery result",
+        ),
+    ],
+)
+def test_job_rescan_rejects_bad_input(
+    contract: str, run_id: str, args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = [a.replace("CACHE", str(tmp_path / "cache")) for a in args]
+    env = {"REGSCAN_JOB": contract, "REGSCAN_RUN_ID": run_id}
+    proc = regscan("job", "rescan", "--output-dir", str(out), *argv, env=env, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert not any(out.iterdir())  # nothing written
