@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # digests whose report used a DB older than this are queued again (0: never); the
     # Job re-uses the stored report when its scanner and DB are still current
     rescan_after_hours: float = 24.0
+    # how often the DB mirror is asked for its DB's digest (one HEAD per mirror); a new
+    # digest starts a rescan run of each Registry whose reports used another DB (0: never)
+    db_check_seconds: float = 900.0
     metrics_port: int = 8080  # /metrics, /healthz, /readyz; 0 = off
     lease_seconds: int = 30
     kubeconfig: str | None = None  # default: in-cluster, else $KUBECONFIG / ~/.kube/config

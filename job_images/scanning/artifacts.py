@@ -16,6 +16,7 @@ from job_images.store.protocol import ObjectStore
 from regscan.common.layout import (
     REPORTS_PREFIX,
     digest_from_report_key,
+    package_index_key,
     report_key,
     sarif_key,
     sbom_key,
@@ -53,7 +54,7 @@ def save_report(store: ObjectStore, report: Report) -> None:
 
 
 def delete_artifacts(store: ObjectStore, digest: str) -> None:
-    for key in (report_key(digest), sarif_key(digest), sbom_key(digest)):
+    for key in (report_key(digest), sarif_key(digest), sbom_key(digest), package_index_key(digest)):
         store.delete(key)
 
 

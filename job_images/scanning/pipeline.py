@@ -2,9 +2,11 @@
 (does I/O: a thread pool, store reads, scans through the adapter).
 
 Each digest is scanned once however many repositories and tags share it. A stored
-report current for the scanner and DB is reused (plan.reusable); `rescan` scans the
-stored SBOMs again. The adapter stores SBOMs, reports and SARIF and applies the
-policy; a failure is recorded per image and the run goes on.
+report current for the scanner and DB is reused (plan.reusable); one made with an
+older DB is re-stamped without a scan when the DB update cannot change it (the adapter's
+`revalidate`), else its stored SBOM is scanned again; `rescan` scans every stored SBOM.
+The adapter stores SBOMs, reports and SARIF and applies the policy; a failure is
+recorded per image and the run goes on.
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ def scan_images(
         stored = artifacts.load_report_for_run(store, digest)
         if stored is not None and reusable(stored, scanner, options.rescan):
             return Outcome(stored, reused=True, verdict=adapter.evaluate(stored))
+        if stored is not None and not options.rescan:  # made with another DB
+            verified = adapter.revalidate(stored)
+            if verified is not None:  # the DB update cannot change it: no scan
+                return Outcome(verified.report, reused=True, verdict=verified.check)
 
         def scan() -> ScanResult:
             if options.rescan:

@@ -13,7 +13,15 @@ import sys
 from collections.abc import Callable, Sequence
 
 from regscan import __version__
-from regscan.cli import discover, job_discover, job_scan, report, scan, store_options
+from regscan.cli import (
+    discover,
+    job_discover,
+    job_rescan,
+    job_scan,
+    report,
+    scan,
+    store_options,
+)
 from regscan.common.errors import RegscanError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -64,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     j = jobs.add_parser("discover", help="discover a Registry for a run (contract in $REGSCAN_JOB)")
     job_discover.add_options(j)
     j.set_defaults(handler=job_discover.run_job_discover)
+    j = jobs.add_parser("rescan", help="after a DB update: which digests of a run to re-scan")
+    job_rescan.add_options(j)
+    j.set_defaults(handler=job_rescan.run_job_rescan)
 
     p = sub.add_parser(
         "controller", help="run the Kubernetes controller (settings from REGSCAN_* variables)"

@@ -98,6 +98,25 @@ class LastScan(_Model):
     failed: int = 0
 
 
+class VulnerabilityDB(_Model):
+    """The vulnerability DB the Registry's reports are current for."""
+
+    digest: str | None = None
+    updatedAt: str | None = None
+
+
+class LastRescan(_Model):
+    """The last run started by a vulnerability-DB update (no discovery)."""
+
+    runId: str
+    dbDigest: str | None = None
+    dbUpdatedAt: str | None = None
+    affected: int = 0
+    rescanned: int = 0
+    verified: int = 0
+    completionTime: str | None = None
+
+
 class PolicyCounts(_Model):
     passing: int = 0
     failing: int = 0
@@ -109,6 +128,8 @@ class RegistryStatus(_Model):
     nextScheduleTime: str | None = None
     lastDiscovery: LastDiscovery | None = None
     lastScan: LastScan | None = None
+    lastRescan: LastRescan | None = None
+    database: VulnerabilityDB | None = None
     vulnerabilities: VulnerabilityCounts | None = None
     policy: PolicyCounts | None = None
     reports: str | None = None

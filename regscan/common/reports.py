@@ -38,6 +38,7 @@ class ScannerInfo(_Model):
     vendor: str = ""
     version: str = ""
     db_updated_at: str | None = Field(default=None, alias="dbUpdatedAt")
+    db_digest: str | None = Field(default=None, alias="dbDigest")  # the DB manifest's digest
 
     def same_as(self, other: ScannerInfo) -> bool:
         """Same scanner, version and DB: a report made with one is current for the other."""
@@ -86,6 +87,21 @@ class Report(_Model):
     summary: Summary
     severity: str  # the maximum, or NONE
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)
+    # Set when a DB update could not change the findings (dbchange.py): `scanner` is the
+    # DB the report is verified against, `scannedWith` the one that last actually scanned.
+    scanned_with: ScannerInfo | None = Field(default=None, alias="scannedWith")
+    verified_at: str | None = Field(default=None, alias="verifiedAt")
+
+
+class RescanPlan(_Model):
+    """`runs/<run>/rescan.json` of a rescan run (a DB update): the digests it can affect
+    (re-scanned by the run's Job) and how many reports were re-stamped instead."""
+
+    run_id: str = Field(alias="runId")
+    from_run: str = Field(alias="fromRun")  # whose discovery lists the images
+    scanner: ScannerInfo
+    affected: list[str] = Field(default_factory=list)
+    verified: int = 0
 
 
 class RunImage(_Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -205,10 +206,24 @@ def test_lifecycle_and_db_update_notification(
     assert regscan(*args).returncode == 0
     assert not store.exists(layout.report_key(drop)) and not store.exists(layout.sbom_key(drop))
     assert store.exists(layout.report_key(keep))
-    # a vulnerability-DB update makes the stored reports stale
-    newer = tmp_path / "newer-cache"
+    # A DB update that changes nothing `keep` has: no re-scan, the report re-stamped.
+    made_with = Report.model_validate_json(store.get(layout.report_key(keep)) or b"").scanner
+    same = tmp_path / "same-content-cache"
     db = fixture_db()
     db.updated_at = db.updated_at.replace(day=20)
+    db.advisories = [dataclasses.replace(a, severity="LOW") if a.package == "busybox" else a
+                     for a in db.advisories]  # fmt: skip
+    write_db(db, same)
+    a = adapter(store, same)
+    assert a.handle_notification({"type": "db-updated"}) == []
+    stamped = Report.model_validate_json(store.get(layout.report_key(keep)) or b"")
+    assert stamped.scanned_with == made_with and stamped.verified_at
+    assert stamped.scanner.db_updated_at == a.metadata().db_updated_at != made_with.db_updated_at
+    # One that changes zlib's advisory: `keep` (zlib 1.0-r0) is to be re-scanned.
+    newer = tmp_path / "newer-cache"
+    db.updated_at = db.updated_at.replace(day=21)
+    db.advisories = [dataclasses.replace(a, fixed_version="1.0-r1") if a.package == "zlib" else a
+                     for a in db.advisories]  # fmt: skip
     write_db(db, newer)
     a = adapter(store, newer)
     assert a.handle_notification({"type": "db-updated"}) == [keep]

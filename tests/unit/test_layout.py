@@ -14,6 +14,9 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 KEYS = [
     layout.sbom_key(D),
+    layout.package_index_key(D),
+    layout.db_fingerprint_key("trivy", "2026-11-01T00:00:00Z"),
+    layout.rescan_plan_key("scan-1"),
     layout.report_key(D),
     layout.sarif_key(D),
     layout.LATEST_RUN_KEY,
