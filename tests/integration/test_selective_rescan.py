@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -113,3 +114,5 @@ def test_selective_rescan_equals_full_rescan(
         report = Report.model_validate_json((selective / layout.report_key(digest)).read_bytes())
         assert report.scanner.db_updated_at == db_version and report.verified_at
         assert report.scanned_with and report.scanned_with.db_updated_at != db_version
+        raw = json.loads((selective / layout.report_key(digest)).read_bytes())
+        assert "policy" not in raw  # re-stamped reports carry no verdict: it lives in the run
