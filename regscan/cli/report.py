@@ -94,11 +94,6 @@ def find_images(index: RunIndex, ref: str, platform: Platform | None = None) -> 
     return found
 
 
-def find_image(index: RunIndex, ref: str) -> RunImage:
-    """The first entry `ref` names (`regscan check` judges one digest)."""
-    return find_images(index, ref)[0]
-
-
 def report(cmd: ReportCommand) -> int:
     store = cmd.store.open()
     index = load_run(store, cmd.run)

@@ -106,8 +106,24 @@ def test_check_command_judges_stored_reports(
 ) -> None:
     out, _ = first_scan
     fail = regscan("check", str(out), "--image", "samples/debian:bookworm", "--fail-on", "high")
-    assert fail.returncode == 3 and fail.stdout.startswith("FAIL samples/debian:bookworm")
-    assert "CVE-2099-200" in fail.stdout and fail.stdout.count("\n") == 1
+    lines = fail.stdout.splitlines()  # a multi-arch tag: one verdict per platform
+    assert fail.returncode == 3 and [line.split(" (")[0] for line in lines] == [
+        "FAIL samples/debian:bookworm linux/amd64",
+        "FAIL samples/debian:bookworm linux/arm64",
+    ]
+    assert all("CVE-2099-2001" in line for line in lines)
+    index = regscan(
+        "check",
+        str(out),
+        "--image",
+        f"samples/alpine@{samples.alpine_index}",
+        "--fail-on",
+        "critical",
+    )
+    assert index.returncode == 3 and index.stdout.count("FAIL samples/alpine@") == 3
+    arm = samples.alpine_children["linux/arm64"]
+    one = regscan("check", str(out), "--image", f"samples/alpine@{arm}", "--fail-on", "low")
+    assert one.returncode == 3 and one.stdout.count("\n") == 1 and arm[:19] in one.stdout
     ok = regscan("check", str(out), "--image", samples.python_digest, "--fail-on", "critical")
     assert ok.returncode == 0 and ok.stdout.startswith("PASS"), ok.stdout + ok.stderr
     gone = regscan("check", str(out), "--image", "sha256:" + "0" * 64)
