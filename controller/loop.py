@@ -21,6 +21,7 @@ from controller.core import builders
 from controller.core.observed import Deletion, Event, Observed, RegistryObs, RegistryPlan
 from controller.core.reconcile import on_failure, reconcile
 from controller.core.status import merge_patch
+from controller.dbwatch import DBWatch
 from controller.kube.client import KubeApi, KubeError
 from controller.leader import LeaderElector
 from controller.metrics import Metrics
@@ -50,9 +51,11 @@ class Controller:
         settings: Settings,
         metrics: Metrics | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        db_watch: DBWatch | None = None,
     ) -> None:
         self.kube, self.store, self.settings = kube, store, settings
         self.reader = StoreReader(store)
+        self.db_watch = db_watch if db_watch is not None else DBWatch(settings)
         self.metrics = metrics or Metrics()
         self.clock = clock
         self._known: set[tuple[str, str]] = set()
@@ -61,7 +64,7 @@ class Controller:
         started = time.monotonic()
         now = self.clock()
         report = TickReport()
-        observed = observe(self.kube, self.reader, self.settings)
+        observed = observe(self.kube, self.reader, self.settings, self.db_watch)
         report.registries = len(observed.registries)
         plan = reconcile(observed, self.settings, now)
         registries = {(r.namespace, r.name): r for r in observed.registries}

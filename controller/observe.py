@@ -20,13 +20,15 @@ from controller.core.observed import (
     RunData,
 )
 from controller.core.reads import RunReads, reads_needed
+from controller.core.rescans import mirrors_to_check
+from controller.dbwatch import DBWatch
 from controller.kube.client import OWNED_SELECTOR, KubeApi
 from controller.settings import Settings
 from job_images.credentials import DOCKERCONFIGJSON_KEY
 from job_images.store.backends import ObjectStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult
-from regscan.common.reports import RunIndex
+from regscan.common.reports import RescanPlan, RunIndex
 
 log = logging.getLogger("regscan.controller")
 
@@ -112,6 +114,10 @@ class StoreReader:
             lambda b: DiscoveryResult.model_validate_json(b).model_copy(update={"manifests": {}}),
         )
         data.discovery = found
+        if want.rescan:
+            data.rescan = self._cached(
+                layout.under(ns, layout.rescan_plan_key(want.run)), RescanPlan.model_validate_json
+            )
         if want.previous_run:
             data.previous = self._cached(
                 layout.under(ns, layout.run_index_key(want.previous_run)),
@@ -127,7 +133,9 @@ class StoreReader:
         return data
 
 
-def observe(kube: KubeApi, reader: StoreReader, settings: Settings) -> Observed:
+def observe(
+    kube: KubeApi, reader: StoreReader, settings: Settings, db_watch: DBWatch | None = None
+) -> Observed:
     namespaces: list[str | None] = list(settings.watched()) or [None]
     registries = [registry_obs(o) for ns in namespaces for o in kube.list("Registry", ns)]
     own = settings.namespace
@@ -144,6 +152,8 @@ def observe(kube: KubeApi, reader: StoreReader, settings: Settings) -> Observed:
             observed.auth[(reg.namespace, name)] = auth_secret(
                 kube.get("Secret", reg.namespace, name)
             )
+    if db_watch is not None:
+        observed.db_digests = db_watch.digests(mirrors_to_check(observed, settings))
     for want in reads_needed(observed):
         try:
             observed.runs[want.run] = reader.run_data(want)

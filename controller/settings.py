@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         description="digests whose report used a DB older than this are queued again "
         "(0 = never); a Job re-uses a report still current for the scanner and DB",
     )
+    db_check_seconds: float = Field(
+        default=900.0,
+        description="how often each DB mirror is asked for its DB's digest (one HEAD); a new "
+        "digest starts a rescan run of each Registry whose reports used another DB (0 = never)",
+    )
     metrics_port: int = Field(
         default=8080, description="port of /metrics, /healthz, /readyz; 0 = off"
     )

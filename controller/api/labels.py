@@ -16,6 +16,8 @@ REGISTRY_NAMESPACE = "regscan.dev/registry-namespace"
 REGISTRY_NAME = "regscan.dev/registry-name"
 REGISTRY_UID = "regscan.dev/registry-uid"
 RUN_ID = "regscan.dev/run-id"
+RUN_KIND = "regscan.dev/run-kind"  # on a rescan Job (component discovery): "rescan"
+RESCAN = "rescan"
 SPEC_HASH = "regscan.dev/spec-hash"
 SCAN_REQUESTED = "regscan.dev/scan-requested"  # annotation on a Registry: any new value = run now
 APPLIED_HASH = "regscan.dev/applied-hash"  # hash of the object as the controller applied it

@@ -1,4 +1,5 @@
-"""Kubernetes objects as plain dicts: discovery CronJob, scan Indexed Job, run Secret (pure)."""
+"""Kubernetes objects as plain dicts: discovery CronJob, scan Indexed Job, rescan Job, run
+Secret (pure)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from controller.api import labels as L
 from controller.core import naming
-from controller.core.contracts import discovery_contract, scan_contract
+from controller.core.contracts import discovery_contract, rescan_contract, scan_contract
 from controller.core.schedule import normalize
 from controller.settings import Settings
 from job_images.credentials import DOCKERCONFIGJSON_KEY, DOCKERCONFIGJSON_TYPE
@@ -191,6 +192,33 @@ def scan_job(
             "labels": lbl,
         },
         "spec": job_spec,
+    }
+
+
+def rescan_job(
+    namespace: str,
+    name: str,
+    db_digest: str,
+    from_run: str,
+    spec: RegistrySpec,
+    settings: Settings,
+) -> dict[str, Any]:
+    """After a DB update: a discovery-like Job whose run re-checks `from_run`'s images."""
+    job_name = naming.rescan_job_name(namespace, name, db_digest)
+    lbl = {**registry_labels(namespace, name, "discovery"), L.RUN_KIND: L.RESCAN}
+    contract = rescan_contract(namespace, from_run, spec, settings)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": job_name, "namespace": settings.namespace, "labels": lbl},
+        "spec": {
+            "backoffLimit": 2,
+            "ttlSecondsAfterFinished": settings.job_ttl_seconds,
+            "template": {
+                "metadata": {"labels": lbl},
+                "spec": _pod_spec(settings, ["job", "rescan"], contract, None),
+            },
+        },
     }
 
 

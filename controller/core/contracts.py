@@ -13,6 +13,7 @@ from regscan.common.jobs import (
     DOCKER_CONFIG_DIR,
     DiscoveryJob,
     RegistryAccess,
+    RescanJob,
     ScanJob,
     StoreTarget,
 )
@@ -45,13 +46,31 @@ def discovery_contract(
     )
 
 
+def db_repository(spec: RegistrySpec, settings: Settings) -> str | None:
+    """The DB mirror of a Registry's Jobs: its own, the controller's, or Trivy's default."""
+    return spec.scanner.dbRepository or settings.trivy_db_repository
+
+
 def scan_contract(
     namespace: str, run: str, spec: RegistrySpec, settings: Settings, auth_secret: str | None
 ) -> ScanJob:
-    db = spec.scanner.dbRepository or settings.trivy_db_repository
+    db = db_repository(spec, settings)
     return ScanJob(
         run=run,
         registry=_registry_access(spec, auth_secret),
+        store=_contract_store(namespace, settings),
+        scanner=spec.scanner.model_copy(update={"dbRepository": db}),
+        policy=spec.policy,
+    )
+
+
+def rescan_contract(
+    namespace: str, from_run: str, spec: RegistrySpec, settings: Settings
+) -> RescanJob:
+    db = db_repository(spec, settings)
+    return RescanJob(
+        fromRun=from_run,
+        registry=_registry_access(spec, None),  # no registry request: SBOMs are stored
         store=_contract_store(namespace, settings),
         scanner=spec.scanner.model_copy(update={"dbRepository": db}),
         policy=spec.policy,

@@ -31,6 +31,11 @@ def run_id(namespace: str, name: str, scheduled: str) -> str:
     return dns_name("run", namespace, name, scheduled, max_length=63)
 
 
+def rescan_job_name(namespace: str, name: str, db_digest: str) -> str:
+    """One rescan run per Registry and DB version: a restart re-derives, never repeats it."""
+    return dns_name("rs-rescan", namespace, name, db_digest.removeprefix("sha256:")[:12])
+
+
 def scan_job_name(run: str) -> str:
     return dns_name("rs-scan", run)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from controller.core.reasons import RunOutcome
 from regscan.common.discovery import DiscoveryResult
-from regscan.common.reports import RunIndex
+from regscan.common.reports import RescanPlan, RunIndex
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class RunData:
     discovery: DiscoveryResult | None = None
     shard_results: dict[int, RunIndex] = field(default_factory=dict)
     previous: RunIndex | None = None  # the Registry's last merged run index
+    rescan: RescanPlan | None = None  # a rescan run's plan: only these digests are scanned
 
 
 @dataclass
@@ -72,6 +73,9 @@ class Observed:
     secrets: list[ObjectObs] = field(default_factory=list)
     auth: dict[tuple[str, str], AuthSecret | None] = field(default_factory=dict)
     runs: dict[str, RunData] = field(default_factory=dict)
+    # DB mirror (contracts.db_repository; "" = Trivy's default) -> its DB manifest digest,
+    # None when the mirror did not answer or was not asked this tick
+    db_digests: dict[str, str | None] = field(default_factory=dict)
 
 
 Deletion = tuple[str, str, str]  # kind, namespace, name

@@ -19,6 +19,7 @@ class RunReads:
     run: str
     previous_run: str | None  # the run the Registry's status summarizes now
     shard_results: bool  # the scan Job finished: read its results
+    rescan: bool = False  # a rescan run: read its plan (`runs/<run>/rescan.json`)
 
 
 def owned_by(obj_labels: dict[str, str], reg: RegistryObs) -> bool:
@@ -69,5 +70,7 @@ def reads_needed(observed: Observed) -> list[RunReads]:
             continue
         scan = scan_job_of(observed.jobs, reg, disc.name)
         previous = last_run if last_run and last_run != disc.name else None
-        out.append(RunReads(reg.namespace, disc.name, previous, scan is not None and scan.finished))
+        finished = scan is not None and scan.finished
+        rescan = disc.labels.get(L.RUN_KIND) == L.RESCAN
+        out.append(RunReads(reg.namespace, disc.name, previous, finished, rescan))
     return out

@@ -34,6 +34,7 @@ SCAN_STARTED = "ScanStarted"
 SCAN_SKIPPED = "ScanSkipped"
 SCAN_FINISHED = "ScanFinished"
 SCAN_FAILED = "ScanFailed"
+RESCAN_STARTED = "RescanStarted"  # a new vulnerability DB: a rescan run began
 
 
 class RunOutcome(StrEnum):

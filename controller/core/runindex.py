@@ -9,6 +9,7 @@ counted as reused), else a failed entry saying no shard reported it.
 from __future__ import annotations
 
 from regscan.common.discovery import ImageEntry
+from regscan.common.policy import PolicySpec
 from regscan.common.reports import RunImage, RunIndex, ScannerInfo, mark_partial
 
 NO_RESULT = "no scan result: the shard of this digest did not report"
@@ -39,6 +40,7 @@ def merge_run(
     started: str,
     completed: str,
     policy_hash: str | None = None,
+    policy: PolicySpec | None = None,
     discovery_errors: int = 0,
 ) -> RunIndex:
     fresh: dict[str, RunImage] = {}
@@ -53,6 +55,7 @@ def merge_run(
                 carried.setdefault(img.digest, img)
     merged = RunIndex(runId=run, registry=registry_url, startedAt=started, completedAt=completed)
     merged.policy_hash = policy_hash
+    merged.policy = policy  # carried verdicts are current: a policy change rescans all
     outcome: dict[str, RunImage] = {}
     for entry in images:
         where: dict[str, object] = {
@@ -60,6 +63,7 @@ def merge_run(
             "repository": entry.repository,
             "tags": entry.tags,
             "platform": entry.platform,
+            "index_digest": entry.index_digest,
         }
         new = fresh.get(entry.digest)
         if new is not None and (new.status == "ok" or entry.digest not in carried):
@@ -70,7 +74,8 @@ def merge_run(
             img = RunImage.of(entry, "failed", error=NO_RESULT)
         merged.images.append(img)
         outcome.setdefault(entry.digest, img)
-    # per unique digest: shared content counted once; partial when an image failed
+    # per unique digest: shared content counted once (keeps policy); partial when an
+    # image failed or discovery had errors
     merged = mark_partial(merged.counted(), discovery_errors)
     merged.scanner = newest_scanner(
         [i.scanned_with for i in outcome.values() if i.scanned_with is not None]

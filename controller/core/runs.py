@@ -21,6 +21,7 @@ from controller.core.observed import (
 )
 from controller.core.reads import latest_discovery, owned_by, scan_job_of
 from controller.core.reasons import RunOutcome
+from controller.core.rescans import db_key, finished_fields, only_affected
 from controller.core.runindex import known_scanners, merge_run, newest_scanner
 from controller.core.sharding import digests_to_scan, make_shards
 from controller.core.status import summarize_run
@@ -72,7 +73,7 @@ def run_decision(ctx: RunContext) -> Decision:
         )
     if latest is None:
         return out + _cond(reasons.SCANNING, "False", reasons.IDLE)
-    return out + _scan_decision(ctx, latest)
+    return out + _scan_decision(ctx, latest) + rescan_decision(ctx)
 
 
 def _scan_decision(ctx: RunContext, disc_job: JobObs) -> Decision:
@@ -105,9 +106,35 @@ def _scan_decision(ctx: RunContext, disc_job: JobObs) -> Decision:
     return out + finish_run(ctx, run, scan_job, data)
 
 
+def rescan_decision(ctx: RunContext) -> Decision:
+    """A rescan Job (rescans.py) when the mirror's DB differs from the one the reports are
+    current for, the Registry is idle (no Job running, its last run summarized) and none
+    ran for this DB version yet."""
+    database, last = ctx.status.database, ctx.status.lastScan
+    if database is None or not database.digest or last is None or not last.completionTime:
+        return Decision()
+    mirror = ctx.observed.db_digests.get(db_key(ctx.reg.spec, ctx.settings))
+    if not mirror or mirror == database.digest:
+        return Decision()
+    latest = latest_discovery(ctx.jobs, ctx.reg)
+    if any(j.active for j in ctx.jobs) or (latest is not None and latest.name != last.runId):
+        return Decision()  # a run is under way
+    job = builders.rescan_job(
+        ctx.reg.namespace, ctx.reg.name, mirror, last.runId, ctx.spec, ctx.settings
+    )
+    if any(j.name == job["metadata"]["name"] for j in ctx.jobs):
+        return Decision()  # this DB version's rescan ran (or failed) already
+    message = f"vulnerability DB {mirror[:19]}… in the mirror: re-checking run {last.runId}"
+    return Decision(apply=(job,), events=(ctx.event(reasons.RESCAN_STARTED, message),))
+
+
 def work_to_do(ctx: RunContext, data: RunData) -> list[ImageEntry]:
-    """The discovered images whose digests need a scan (see `sharding.digests_to_scan`)."""
+    """The discovered images whose digests need a scan (see `sharding.digests_to_scan`);
+    for a rescan run, those its plan names."""
     assert data.discovery is not None
+    affected = only_affected(data.discovery.images, data)
+    if affected is not None:
+        return affected
     prev = data.previous
     known = known_scanners(prev)
     if prev is not None and prev.policy_hash != builders.policy_hash(ctx.spec):
@@ -174,6 +201,7 @@ def finish_run(ctx: RunContext, run: str, job: JobObs | None, data: RunData) -> 
         start,
         iso(ctx.now),
         builders.policy_hash(ctx.spec),
+        ctx.spec.policy,
         discovery_errors=len(data.discovery.errors),
     )
     key = layout.under(ctx.reg.namespace, layout.run_index_key(run))
@@ -185,6 +213,7 @@ def finish_run(ctx: RunContext, run: str, job: JobObs | None, data: RunData) -> 
             ("vulnerabilities", vulns),
             ("policy", policy),
             ("reports", f"s3://{ctx.settings.s3_bucket}/{key}"),
+            *finished_fields(run, merged, data, iso(ctx.now)),
         ),
     ) + _cond(reasons.SCANNING, "False", reasons.IDLE)
     if job is not None and (job.failed or job.failed_indexes):

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from controller.core.schedule import normalize
 from job_images.discovery import selection
 from job_images.scanning.policy import parse_allow_entry
+from regscan.common.dbref import db_refs
 from regscan.common.errors import InvalidInput
 from regscan.common.registry import RegistrySpec
 
@@ -56,3 +57,8 @@ def _validate(spec: RegistrySpec) -> None:
         parse_allow_entry(entry.id)
     if spec.caBundle is not None and "BEGIN CERTIFICATE" not in spec.caBundle:
         raise InvalidInput("spec.caBundle", "is not a PEM certificate bundle")
+    if spec.scanner.dbRepository is not None:
+        try:
+            db_refs(spec.scanner.dbRepository)
+        except InvalidInput as exc:
+            raise InvalidInput("spec.scanner.dbRepository", str(exc).split(": ", 1)[1]) from exc

@@ -16,6 +16,7 @@ from job_images.store.protocol import ObjectStore
 from regscan.common.layout import (
     REPORTS_PREFIX,
     digest_from_report_key,
+    package_index_key,
     report_key,
     sarif_key,
     sbom_key,
@@ -33,7 +34,16 @@ def save_sbom(store: ObjectStore, digest: str, data: bytes) -> None:
 
 
 def load_report(store: ObjectStore, digest: str) -> Report | None:
-    return _parse(store.get(report_key(digest)))
+    return _parse(store.get(report_key(digest)))[0]
+
+
+def load_report_for_run(store: ObjectStore, digest: str) -> Report | None:
+    """`load_report` for a scan run (which may write): a report stored before verdicts moved
+    to the run index loses its stale `policy` here, rewritten once with its SARIF."""
+    report, legacy = _parse(store.get(report_key(digest)))
+    if report is not None and legacy:
+        save_report(store, report)
+    return report
 
 
 def save_report(store: ObjectStore, report: Report) -> None:
@@ -44,7 +54,7 @@ def save_report(store: ObjectStore, report: Report) -> None:
 
 
 def delete_artifacts(store: ObjectStore, digest: str) -> None:
-    for key in (report_key(digest), sarif_key(digest), sbom_key(digest)):
+    for key in (report_key(digest), sarif_key(digest), sbom_key(digest), package_index_key(digest)):
         store.delete(key)
 
 
@@ -52,15 +62,17 @@ def stored_reports(store: ObjectStore) -> Iterator[tuple[str, Report]]:
     """(digest, report) for every readable report in the store."""
     for key in store.list(REPORTS_PREFIX):
         digest = digest_from_report_key(key)
-        report = _parse(store.get(key)) if digest else None
+        report = _parse(store.get(key))[0] if digest else None
         if digest and report is not None:
             yield digest, report
 
 
-def _parse(data: bytes | None) -> Report | None:
+def _parse(data: bytes | None) -> tuple[Report | None, bool]:
+    """The report, and whether it still carries a verdict (`policy`: written by older versions)."""
     if data is None:
-        return None
+        return None, False
     try:
-        return Report.model_validate_json(data)
+        doc = json.loads(data)
+        return Report.model_validate(doc), isinstance(doc, dict) and "policy" in doc
     except ValueError:
-        return None  # corrupt: treated as not scanned
+        return None, False  # corrupt: treated as not scanned

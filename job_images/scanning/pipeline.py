@@ -2,9 +2,11 @@
 (does I/O: a thread pool, store reads, scans through the adapter).
 
 Each digest is scanned once however many repositories and tags share it. A stored
-report current for the scanner and DB is reused (plan.reusable); `rescan` scans the
-stored SBOMs again. The adapter stores SBOMs, reports and SARIF and applies the
-policy; a failure is recorded per image and the run goes on.
+report current for the scanner and DB is reused (plan.reusable); one made with an
+older DB is re-stamped without a scan when the DB update cannot change it (the adapter's
+`revalidate`), else its stored SBOM is scanned again; `rescan` scans every stored SBOM.
+The adapter stores SBOMs, reports and SARIF and applies the policy; a failure is
+recorded per image and the run goes on.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from job_images.credentials import Credentials
 from job_images.scanning import artifacts
 from job_images.scanning.adapters.base import AdapterError, ScannerAdapter, ScanResult
 from job_images.scanning.plan import Outcome, build_index, by_digest, reusable
+from job_images.scanning.policy import spec_of
 from job_images.scanning.scanner import ImageRef
 from job_images.store.protocol import ObjectStore
 from regscan.common.discovery import ImageEntry
@@ -83,9 +86,13 @@ def scan_images(
 
     def _work(digest: str) -> Outcome:
         ref = ImageRef.of_entries(options.registry_url, groups[digest])
-        stored = artifacts.load_report(store, digest)
+        stored = artifacts.load_report_for_run(store, digest)
         if stored is not None and reusable(stored, scanner, options.rescan):
             return Outcome(stored, reused=True, verdict=adapter.evaluate(stored))
+        if stored is not None and not options.rescan:  # made with another DB
+            verified = adapter.revalidate(stored)
+            if verified is not None:  # the DB update cannot change it: no scan
+                return Outcome(verified.report, reused=True, verdict=verified.check)
 
         def scan() -> ScanResult:
             if options.rescan:
@@ -99,7 +106,7 @@ def scan_images(
 
     with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
         outcomes = dict(zip(groups, pool.map(work, list(groups)), strict=True))
-    return build_index(
+    index = build_index(
         options.run_id,
         options.registry_url,
         images,
@@ -108,3 +115,5 @@ def scan_images(
         iso(started),
         iso(now()),
     )
+    index.policy = spec_of(adapter.policy)  # the verdicts live with the run that made them
+    return index

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from regscan.common.errors import InvalidInput
-from regscan.common.registry import PolicySpec
+from regscan.common.policy import AllowlistEntry, PolicySpec
 from regscan.common.reports import SEVERITIES, CheckResult, Report
 
 RANK = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}  # CRITICAL=5 ... UNKNOWN=1
@@ -53,6 +53,17 @@ def policy_from_spec(spec: PolicySpec) -> Policy:
         fail_on=spec.failOn,
         only_fixable=spec.onlyFixable,
         allowlist=tuple(AllowEntry(a.id, a.expires) for a in spec.allowlist),
+    )
+
+
+def spec_of(policy: Policy) -> PolicySpec:
+    """The policy as recorded in a run index (the inverse of `policy_from_spec`)."""
+    return PolicySpec.model_validate(
+        {
+            "failOn": policy.fail_on,
+            "onlyFixable": policy.only_fixable,
+            "allowlist": [AllowlistEntry(id=a.id, expires=a.expires) for a in policy.allowlist],
+        }
     )
 
 

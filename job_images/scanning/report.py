@@ -88,4 +88,3 @@ def report_from_findings(
         severity=max_severity(vulns),
         vulnerabilities=vulns,
     )
-

@@ -1,7 +1,9 @@
 """Object-store backends: local filesystem and S3 through the minio SDK (does I/O).
 
 Writes are atomic: the filesystem writes a temp file and renames it; S3 does a
-single PUT. Library errors are re-raised as StoreError naming the endpoint.
+single PUT. Library errors are re-raised as StoreError naming the endpoint. Files and
+folders are as readable as the umask allows (0644 / 0755 with the usual 022), like any
+file a command writes: results are meant for teammates and CI (no secret is stored).
 """
 
 from __future__ import annotations
@@ -19,9 +21,17 @@ from regscan.common.layout import check_key
 __all__ = ["FilesystemStore", "ObjectStore", "S3Settings", "S3Store", "s3_settings_from_env"]
 
 
+def current_umask() -> int:
+    """The process umask (read by setting it and putting it back; done once per store)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class FilesystemStore:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self.file_mode = 0o666 & ~current_umask()  # mkstemp's 0600 widened as open() would
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -46,6 +56,7 @@ class FilesystemStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            os.fchmod(fd, self.file_mode)
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()

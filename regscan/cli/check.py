@@ -1,6 +1,7 @@
-"""`regscan check`: pass/fail of one scanned image against a policy, from its stored report
-(reads the store; needs no scanner). One line of output; exit 0 pass, 3 fail, 2 bad input
-or not scanned yet. The arguments become a typed `CheckCommand` once, at the top.
+"""`regscan check`: pass/fail of a scanned image against a policy, from its stored reports
+(reads the store; needs no scanner). A tag or index digest names every platform (from the
+latest run): one line per platform; exit 0 all pass, 3 any fails, 2 bad input or not scanned
+yet. The arguments become a typed `CheckCommand` once, at the top.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from dataclasses import dataclass
 from job_images.scanning.adapters import open_stored_results
 from job_images.scanning.adapters.harbor import NOT_SCANNED
 from job_images.scanning.policy import Policy
+from job_images.scanning.query import parse_image_ref, select_images
 from job_images.scanning.scanner import ImageRef
+from job_images.store.protocol import ObjectStore
 from regscan.cli import store_options
-from regscan.cli.report import find_image, load_run
+from regscan.cli.report import find_images, load_run
 from regscan.cli.scan import EXIT_POLICY, make_policy
 from regscan.cli.store_options import StoreOptions
+from regscan.common import layout
 from regscan.common.errors import InvalidInput
 from regscan.common.reports import CheckResult
 
@@ -79,13 +83,28 @@ def verdict_line(ref: str, digest: str, policy: Policy, result: CheckResult) -> 
 
 def check(cmd: CheckCommand) -> int:
     store = cmd.store.open()
-    ref = cmd.image
-    digest = ref.rpartition("@")[2] if "@" in ref else ref
-    if not digest.startswith("sha256:"):
-        digest = find_image(load_run(store), ref).digest
     adapter = open_stored_results(store, cmd.policy)
-    result = adapter.check_image(ImageRef("", "", "", digest))
-    sys.stdout.write(verdict_line(ref, digest, cmd.policy, result) + "\n")
-    if result.passed:
-        return 0
-    return EXIT_NOT_SCANNED if result.reasons[:1] == [NOT_SCANNED] else EXIT_POLICY
+    worst = 0
+    for label, digest in targets(store, cmd.image):
+        result = adapter.check_image(ImageRef("", "", "", digest))
+        sys.stdout.write(verdict_line(label, digest, cmd.policy, result) + "\n")
+        if not result.passed:
+            code = EXIT_NOT_SCANNED if result.reasons[:1] == [NOT_SCANNED] else EXIT_POLICY
+            worst = EXIT_POLICY if EXIT_POLICY in (worst, code) else code
+    return worst
+
+
+def targets(store: ObjectStore, ref: str) -> list[tuple[str, str]]:
+    """(label, platform digest) for each platform `ref` names in the latest run; a digest
+    the run does not hold is judged as given (it may be scanned but not in that run)."""
+    query = parse_image_ref(ref)
+    index = load_run(store) if store.exists(layout.LATEST_RUN_KEY) else None
+    found = select_images(index.images, query, None) if index is not None else []
+    if not found and query.digest is not None:
+        return [(ref, query.digest)]
+    if not found:
+        find_images(load_run(store), ref)  # raises InvalidInput naming the image
+    digests = list(dict.fromkeys((img.digest, img.platform) for img in found))
+    if len(digests) == 1:
+        return [(ref, digests[0][0])]
+    return [(f"{ref} {platform}", digest) for digest, platform in digests]

@@ -18,7 +18,15 @@ from collections.abc import Callable, Sequence
 
 from controller.settings import settings_help
 from regscan import __version__
-from regscan.cli import discover, job_discover, job_scan, report, scan, store_options
+from regscan.cli import (
+    discover,
+    job_discover,
+    job_rescan,
+    job_scan,
+    report,
+    scan,
+    store_options,
+)
 from regscan.cli.exits import EPILOG, INVALID_INPUT, OPERATIONAL, HelpFormatter
 from regscan.cli.progress import JsonLogFormatter
 from regscan.common.errors import RegscanError
@@ -93,12 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_scan_options(p)
     p.set_defaults(handler=scan.run_scan)
 
-    p = sub.add_parser("report", help="print a stored run summary or an image's report")
-    p.add_argument("location", metavar="DIR_OR_S3_URL")
-    p.add_argument("--image", metavar="REF", help="repository[:tag], repository@digest or digest")
-    p.add_argument("--run", metavar="RUN_ID", help="default: the latest run")
-    p.add_argument("--format", choices=["table", "json", "sarif"], default="table")
-    store_options.add_store_options(p, default_dir=None)
+    p = sub.add_parser("report", help="print a stored run, or the images of one reference")
+    report.add_options(p)
     p.set_defaults(handler=report.run_report)
 
     from regscan.cli import check as check_cmd
@@ -117,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     job_discover.add_options(j)
     _log_format(j)
     j.set_defaults(handler=job_discover.run_job_discover)
+    j = jobs.add_parser("rescan", help="after a DB update: which digests of a run to re-scan")
+    job_rescan.add_options(j)
+    _log_format(j)
+    j.set_defaults(handler=job_rescan.run_job_rescan)
 
     p = sub.add_parser(
         "controller",

@@ -1,20 +1,54 @@
-"""`regscan report` (does I/O: reads the store): a stored run's table, or one image's report.
-
-The arguments become a typed `ReportCommand` once, at the top.
+"""`regscan report` (does I/O: reads the store): a stored run as a table, JSON, SARIF or CSV,
+whole or for the images one reference names (every platform of a tag or index, or the one
+`--platform` picks). The arguments become a typed `ReportCommand` once, at the top.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 
-from job_images.scanning.table import render_table
+from job_images.discovery.platforms import Platform
+from job_images.scanning import artifacts
+from job_images.scanning.query import (
+    ImageQuery,
+    describe,
+    parse_image_ref,
+    parse_platform_option,
+    select_images,
+)
+from job_images.scanning.sarif import run_sarif
+from job_images.scanning.table import render_csv, render_images, render_table
 from job_images.store.protocol import ObjectStore
+from regscan.cli import store_options
 from regscan.cli.store_options import StoreOptions
 from regscan.common import layout
 from regscan.common.errors import InvalidInput
-from regscan.common.reports import Report, RunImage, RunIndex
+from regscan.common.reports import ImageReport, RunImage, RunIndex, RunReport
+
+FORMATS = ("table", "json", "sarif", "csv")
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("location", metavar="DIR_OR_S3_URL", help="a results folder or s3://B/P")
+    p.add_argument(
+        "--image",
+        metavar="REF",
+        help="repository[:tag], repository@<platform or index digest>, or a bare sha256:…; "
+        "a tag or index shows every platform (default: the whole run)",
+    )
+    p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="only this platform")
+    p.add_argument("--run", metavar="RUN_ID", help="default: the latest run")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="sarif: one SARIF 2.1.0 log with one run for the images shown "
+        "(for code scanning); csv: one row per finding (default: %(default)s)",
+    )
+    store_options.add_store_options(p, default_dir=None)
 
 
 @dataclass(frozen=True)
@@ -22,12 +56,21 @@ class ReportCommand:
     store: StoreOptions  # the location argument, a folder or s3://bucket/prefix
     run: str | None
     image: str | None
-    format: str  # table | json | sarif
+    query: ImageQuery | None
+    platform: Platform | None
+    format: str
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ReportCommand:
+        if args.format not in FORMATS:
+            raise InvalidInput("format", f"{args.format!r} is not one of {', '.join(FORMATS)}")
         return cls(
-            StoreOptions.from_args(args).at(args.location), args.run, args.image, args.format
+            store=StoreOptions.from_args(args).at(args.location),
+            run=layout.check_run_id(args.run) if args.run else None,
+            image=args.image,
+            query=parse_image_ref(args.image) if args.image else None,
+            platform=parse_platform_option(args.platform),
+            format=args.format,
         )
 
 
@@ -43,48 +86,54 @@ def load_run(store: ObjectStore, run: str | None = None) -> RunIndex:
     return RunIndex.model_validate_json(data)
 
 
-def find_image(index: RunIndex, ref: str) -> RunImage:
-    """The run's entry for `repository[:tag]`, `repository@digest` or a bare digest."""
-    for img in index.images:
-        if _matches(img.repository, img.tags, img.digest, ref):
-            return img
-    raise InvalidInput("image", f"{ref!r} is not in run {index.run_id}")
+def find_images(index: RunIndex, ref: str, platform: Platform | None = None) -> list[RunImage]:
+    """The run's entries `ref` names (every platform of a tag or index), or InvalidInput."""
+    found = select_images(index.images, parse_image_ref(ref), platform)
+    if not found:
+        raise InvalidInput("image", f"{describe(ref, platform)} is not in run {index.run_id}")
+    return found
 
 
 def report(cmd: ReportCommand) -> int:
     store = cmd.store.open()
     index = load_run(store, cmd.run)
-    if cmd.image:
-        digest = find_image(index, cmd.image).digest
-        if cmd.format == "sarif":
-            blob = store.get(layout.sarif_key(digest))
+    images = select_images(index.images, cmd.query, cmd.platform)
+    if not images and (cmd.query is not None or cmd.platform is not None):
+        what = describe(cmd.image, cmd.platform)
+        raise InvalidInput(
+            "image" if cmd.image else "platform", f"{what} is not in run {index.run_id}"
+        )
+    if cmd.image is None and cmd.format in ("table", "json"):
+        # with --platform: that platform's images, counted again
+        shown = index.model_copy(update={"images": images}).counted() if cmd.platform else index
+        if cmd.format == "json":
+            sys.stdout.write(shown.model_dump_json(by_alias=True, indent=2) + "\n")
         else:
-            blob = store.get(layout.report_key(digest))
-        if blob is None:
-            raise InvalidInput("image", f"no stored report for {digest}")
-        if cmd.format in ("json", "sarif"):
-            sys.stdout.write(blob.decode() + "\n")
-        else:
-            for v in Report.model_validate_json(blob).vulnerabilities:
-                sys.stdout.write(
-                    f"{v.severity:9s} {v.id:18s} {v.package} {v.installed_version}"
-                    f" -> {v.fixed_version or '-'}\n"
-                )
+            sys.stdout.write(render_table(shown))
         return 0
-    if cmd.format == "json":
-        sys.stdout.write(index.model_dump_json(by_alias=True, indent=2) + "\n")
-    elif cmd.format == "sarif":
-        raise InvalidInput("format", "sarif needs --image")
+    run = with_reports(store, index, images)
+    if cmd.format == "sarif":
+        pairs = [(i.image, i.report) for i in run.images]
+        log = run_sarif(index.run_id, index.registry, index.scanner, pairs)
+        sys.stdout.write(json.dumps(log, indent=1) + "\n")
+    elif cmd.format == "csv":
+        sys.stdout.write(render_csv(run))
+    elif cmd.format == "json":
+        sys.stdout.write(run.model_dump_json(by_alias=True, indent=2) + "\n")
     else:
-        sys.stdout.write(render_table(index))
+        sys.stdout.write(render_images(run))
     return 0
 
 
-def _matches(repository: str, tags: list[str], digest: str, ref: str) -> bool:
-    if ref.startswith("sha256:"):
-        return digest == ref
-    name, _, suffix = ref.rpartition("@") if "@" in ref else (ref, "", "")
-    if suffix:
-        return digest == suffix and name.split("/", 1)[-1] in (repository, name)
-    repo, _, tag = ref.rpartition(":") if ":" in ref.split("/")[-1] else (ref, "", "")
-    return repository in (repo, repo.split("/", 1)[-1]) and (not tag or tag in tags)
+def with_reports(store: ObjectStore, index: RunIndex, images: list[RunImage]) -> RunReport:
+    """The images with their stored reports (each digest read once)."""
+    reports = {d: artifacts.load_report(store, d) for d in dict.fromkeys(i.digest for i in images)}
+    return RunReport(
+        runId=index.run_id,
+        registry=index.registry,
+        policy=index.policy,
+        images=[
+            ImageReport(image=i, report=reports[i.digest] if i.status == "ok" else None)
+            for i in images
+        ],
+    )

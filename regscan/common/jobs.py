@@ -1,11 +1,12 @@
 """The controller→Job contract (pure): one pydantic model per Job kind.
 
 The controller renders a contract into the pod spec with `pod_env` (the only writer);
-the Job reads it back with `read_discovery_job` / `read_scan_job` (the only readers).
+the Job reads it back with `read_discovery_job` / `read_scan_job` / `read_rescan_job`
+(the only readers).
 Everything a Job needs is in the model; what only the pod knows at run time comes from
-Kubernetes itself (the run id of a discovery Job is its own name, through the downward
-API; a scan pod's shard is `JOB_COMPLETION_INDEX`). Secrets never travel in a contract:
-S3 keys come from a Secret as `AWS_*` variables, registry credentials from a mounted
+Kubernetes itself (the run id of a discovery or rescan Job is its own name, through the
+downward API; a scan pod's shard is `JOB_COMPLETION_INDEX`). Secrets never travel in a
+contract: S3 keys come from a Secret as `AWS_*` variables, registry credentials from a mounted
 dockerconfigjson at `DOCKER_CONFIG_DIR`.
 """
 
@@ -72,8 +73,20 @@ class ScanJob(_Model):
     parallel: int = Field(default=1, ge=1, le=64)
 
 
-Contract = DiscoveryJob | ScanJob
-C = TypeVar("C", DiscoveryJob, ScanJob)
+class RescanJob(_Model):
+    """`regscan job rescan`: after a DB update, the digests of run `fromRun` it can affect
+    (written as `runs/<run>/rescan.json`, with `fromRun`'s discovery as the run's own)."""
+
+    kind: Literal["rescan"] = "rescan"
+    fromRun: str = Field(min_length=1)
+    registry: RegistryAccess  # its CA and TLS settings reach the DB download as in scan Jobs
+    store: StoreTarget | None = None  # None: the pod is given --output-dir
+    scanner: ScannerSpec = Field(default_factory=ScannerSpec)
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+
+
+Contract = DiscoveryJob | ScanJob | RescanJob
+C = TypeVar("C", DiscoveryJob, ScanJob, RescanJob)
 
 
 def pod_env(contract: Contract) -> list[dict[str, Any]]:
@@ -81,7 +94,7 @@ def pod_env(contract: Contract) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": CONTRACT_ENV, "value": contract.model_dump_json(exclude_none=True)}
     ]
-    if isinstance(contract, DiscoveryJob):
+    if isinstance(contract, DiscoveryJob | RescanJob):
         env.append(  # the run id is the Job's name, set by the Job controller as a pod label
             {
                 "name": RUN_ID_ENV,
@@ -106,6 +119,10 @@ def _read(model: type[C], environ: Mapping[str, str]) -> C:
 
 def read_discovery_job(environ: Mapping[str, str]) -> DiscoveryJob:
     return _read(DiscoveryJob, environ)
+
+
+def read_rescan_job(environ: Mapping[str, str]) -> RescanJob:
+    return _read(RescanJob, environ)
 
 
 def read_scan_job(environ: Mapping[str, str]) -> ScanJob:

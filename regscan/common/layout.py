@@ -31,6 +31,22 @@ def sbom_key(digest: str) -> str:
     return f"sboms/sha256/{_hex(digest)}.spdx.json"
 
 
+def package_index_key(digest: str) -> str:
+    """The digest's package index (ecosystem, package) from its SBOM, beside the SBOM."""
+    return f"sboms/sha256/{_hex(digest)}.packages.json"
+
+
+_DB_VERSION = re.compile(r"[^0-9A-Za-z]+")
+
+
+def db_fingerprint_key(scanner: str, db_version: str) -> str:
+    """One vulnerability-DB version's fingerprint (what a DB update changed: dbchange.py)."""
+    name = _DB_VERSION.sub("-", db_version).strip("-")
+    if not name or not _RUN_ID.match(scanner):
+        raise InvalidInput("db", f"{scanner!r}/{db_version[:80]!r} names no DB version")
+    return f"dbs/{scanner}/{name[:100]}.fingerprint.json"
+
+
 def report_key(digest: str) -> str:
     return f"reports/sha256/{_hex(digest)}.json"
 
@@ -56,6 +72,10 @@ def digest_from_report_key(key: str) -> str | None:
 
 def run_index_key(run_id: str) -> str:
     return f"runs/{check_run_id(run_id)}/index.json"
+
+
+def rescan_plan_key(run_id: str) -> str:
+    return f"runs/{check_run_id(run_id)}/rescan.json"
 
 
 def discovery_key(run_id: str) -> str:
@@ -130,3 +150,7 @@ def inventory_key(registry: str, selection: str) -> str:
 
 
 INVENTORY_PREFIX = "inventory/"
+
+# Every top-level folder a key above lives in (the README's "Where results go" table
+# documents each; a test checks both).
+TOP_LEVEL = ("sboms/", "reports/", "dbs/", "runs/", "inventory/", "discovery-cache/")

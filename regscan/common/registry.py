@@ -5,14 +5,14 @@ Field names are the Kubernetes (camelCase) names; Python code uses the same.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from regscan.common.policy import AllowlistEntry, PolicySpec, Severity
 from regscan.common.reports import Summary as VulnerabilityCounts  # one schema for counts
 
-Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
+__all__ = ["AllowlistEntry", "PolicySpec", "RegistrySpec", "RegistryStatus", "Severity"]
 
 
 class _Model(BaseModel):
@@ -50,17 +50,6 @@ class ScanSpec(_Model):
 class ScannerSpec(_Model):
     name: Literal["trivy"] = "trivy"
     dbRepository: str | None = Field(default=None, max_length=512)
-
-
-class AllowlistEntry(_Model):
-    id: str = Field(min_length=1, max_length=128)
-    expires: dt.date | None = None
-
-
-class PolicySpec(_Model):
-    failOn: Severity | None = None
-    onlyFixable: bool = False
-    allowlist: list[AllowlistEntry] = Field(default_factory=list, max_length=1000)
 
 
 class RegistrySpec(_Model):
@@ -109,6 +98,25 @@ class LastScan(_Model):
     failed: int = 0
 
 
+class VulnerabilityDB(_Model):
+    """The vulnerability DB the Registry's reports are current for."""
+
+    digest: str | None = None
+    updatedAt: str | None = None
+
+
+class LastRescan(_Model):
+    """The last run started by a vulnerability-DB update (no discovery)."""
+
+    runId: str
+    dbDigest: str | None = None
+    dbUpdatedAt: str | None = None
+    affected: int = 0
+    rescanned: int = 0
+    verified: int = 0
+    completionTime: str | None = None
+
+
 class PolicyCounts(_Model):
     passing: int = 0
     failing: int = 0
@@ -120,6 +128,8 @@ class RegistryStatus(_Model):
     nextScheduleTime: str | None = None
     lastDiscovery: LastDiscovery | None = None
     lastScan: LastScan | None = None
+    lastRescan: LastRescan | None = None
+    database: VulnerabilityDB | None = None
     vulnerabilities: VulnerabilityCounts | None = None
     policy: PolicyCounts | None = None
     reports: str | None = None

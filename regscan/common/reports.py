@@ -1,4 +1,9 @@
-"""The report and run-index schema, defined once (pure pydantic models)."""
+"""The report and run-index schema, defined once (pure pydantic models).
+
+A `Report` is per digest and shared by every run, repository and tag that has the digest:
+it holds findings only. Policy verdicts belong to a run: `RunImage.policy`, made with
+`RunIndex.policy`, so no stored file can carry the verdict of another run's policy.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from regscan.common.discovery import ImageEntry
+from regscan.common.policy import PolicySpec
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
 
@@ -32,6 +38,7 @@ class ScannerInfo(_Model):
     vendor: str = ""
     version: str = ""
     db_updated_at: str | None = Field(default=None, alias="dbUpdatedAt")
+    db_digest: str | None = Field(default=None, alias="dbDigest")  # the DB manifest's digest
 
     def same_as(self, other: ScannerInfo) -> bool:
         """Same scanner, version and DB: a report made with one is current for the other."""
@@ -80,7 +87,21 @@ class Report(_Model):
     summary: Summary
     severity: str  # the maximum, or NONE
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)
-    policy: CheckResult | None = None
+    # Set when a DB update could not change the findings (dbchange.py): `scanner` is the
+    # DB the report is verified against, `scannedWith` the one that last actually scanned.
+    scanned_with: ScannerInfo | None = Field(default=None, alias="scannedWith")
+    verified_at: str | None = Field(default=None, alias="verifiedAt")
+
+
+class RescanPlan(_Model):
+    """`runs/<run>/rescan.json` of a rescan run (a DB update): the digests it can affect
+    (re-scanned by the run's Job) and how many reports were re-stamped instead."""
+
+    run_id: str = Field(alias="runId")
+    from_run: str = Field(alias="fromRun")  # whose discovery lists the images
+    scanner: ScannerInfo
+    affected: list[str] = Field(default_factory=list)
+    verified: int = 0
 
 
 class RunImage(_Model):
@@ -90,12 +111,13 @@ class RunImage(_Model):
     digest: str
     platform: str
     status: str  # ok | failed
+    index_digest: str | None = Field(default=None, alias="indexDigest")  # its multi-arch index
     reused: bool = False
     error: str | None = None
     error_code: str | None = Field(default=None, alias="errorCode")
     summary: Summary | None = None
     severity: str | None = None
-    policy: CheckResult | None = None
+    policy: CheckResult | None = None  # the verdict under the run's policy
     report: str | None = None
     scanned_with: ScannerInfo | None = Field(default=None, alias="scannedWith")
 
@@ -109,6 +131,7 @@ class RunImage(_Model):
                 "tags": image.tags,
                 "digest": image.digest,
                 "platform": image.platform,
+                "indexDigest": image.index_digest,
                 "status": status,
                 **fields,
             }
@@ -131,6 +154,7 @@ class RunIndex(_Model):
     partial: bool = False
     discovery_errors: int = Field(default=0, alias="discoveryErrors")
     policy_failing: int = Field(default=0, alias="policyFailing")
+    policy: PolicySpec | None = None  # what the images' verdicts were judged by
     policy_hash: str | None = Field(default=None, alias="policyHash")  # set by the controller
 
     def counted(self) -> RunIndex:
@@ -145,6 +169,22 @@ class RunIndex(_Model):
                 "policy_failing": c.policy_failing,
             }
         )
+
+
+class ImageReport(_Model):
+    """One image of a run with its stored report (`regscan report --image --format json`)."""
+
+    image: RunImage
+    report: Report | None = None  # None: the image failed, or its report is gone
+
+
+class RunReport(_Model):
+    """The images `regscan report --image` selected, with the run's policy."""
+
+    run_id: str = Field(alias="runId")
+    registry: str = ""
+    policy: PolicySpec | None = None
+    images: list[ImageReport] = Field(default_factory=list)
 
 
 class RunCounts(NamedTuple):

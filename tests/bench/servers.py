@@ -178,8 +178,11 @@ def start_registry(
     tls: bool = False,
     auth_config: str = "",
     data_dir: Path | None = None,
+    detach: bool = False,
 ) -> Registry:
-    """Start docker-registry; `auth_config` is a raw `auth:` YAML line (e.g. token auth)."""
+    """Start docker-registry; `auth_config` is a raw `auth:` YAML line (e.g. token auth).
+
+    `detach`: in its own session, so it outlives this process (the demo's registry)."""
     binary = require("docker-registry", "apt-get install docker-registry")
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -213,7 +216,12 @@ def start_registry(
     config = workdir / "config.yml"
     config.write_text("\n".join(lines) + "\n")
     log = open(workdir / "registry.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [binary, "serve", str(config)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=detach,
+    )
     scheme = "https" if tls else "http"
     url = f"{scheme}://127.0.0.1:{port}"
     _wait(f"{url}/v2/", proc, ssl.create_default_context(cafile=str(ca)) if ca else True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -76,7 +77,8 @@ def test_scan_finds_planted_and_not_decoys(
         and py.scanner.version.startswith("0.")
         and py.scanner.db_updated_at
     )
-    assert py.policy is not None and py.policy.passed
+    assert "policy" not in json.loads((out / layout.report_key(samples.python_digest)).read_text())
+    assert index.policy is not None and index.policy.failOn == "CRITICAL"
     deb = next(i for i in index.images if i.repository == "samples/debian")
     assert deb.policy is not None and not deb.policy.passed
 
@@ -104,8 +106,24 @@ def test_check_command_judges_stored_reports(
 ) -> None:
     out, _ = first_scan
     fail = regscan("check", str(out), "--image", "samples/debian:bookworm", "--fail-on", "high")
-    assert fail.returncode == 3 and fail.stdout.startswith("FAIL samples/debian:bookworm")
-    assert "CVE-2099-200" in fail.stdout and fail.stdout.count("\n") == 1
+    lines = fail.stdout.splitlines()  # a multi-arch tag: one verdict per platform
+    assert fail.returncode == 3 and [line.split(" (")[0] for line in lines] == [
+        "FAIL samples/debian:bookworm linux/amd64",
+        "FAIL samples/debian:bookworm linux/arm64",
+    ]
+    assert all("CVE-2099-2001" in line for line in lines)
+    index = regscan(
+        "check",
+        str(out),
+        "--image",
+        f"samples/alpine@{samples.alpine_index}",
+        "--fail-on",
+        "critical",
+    )
+    assert index.returncode == 3 and index.stdout.count("FAIL samples/alpine@") == 3
+    arm = samples.alpine_children["linux/arm64"]
+    one = regscan("check", str(out), "--image", f"samples/alpine@{arm}", "--fail-on", "low")
+    assert one.returncode == 3 and one.stdout.count("\n") == 1 and arm[:19] in one.stdout
     ok = regscan("check", str(out), "--image", samples.python_digest, "--fail-on", "critical")
     assert ok.returncode == 0 and ok.stdout.startswith("PASS"), ok.stdout + ok.stderr
     gone = regscan("check", str(out), "--image", "sha256:" + "0" * 64)
@@ -204,10 +222,24 @@ def test_lifecycle_and_db_update_notification(
     assert regscan(*args).returncode == 0
     assert not store.exists(layout.report_key(drop)) and not store.exists(layout.sbom_key(drop))
     assert store.exists(layout.report_key(keep))
-    # a vulnerability-DB update makes the stored reports stale
-    newer = tmp_path / "newer-cache"
+    # A DB update that changes nothing `keep` has: no re-scan, the report re-stamped.
+    made_with = Report.model_validate_json(store.get(layout.report_key(keep)) or b"").scanner
+    same = tmp_path / "same-content-cache"
     db = fixture_db()
     db.updated_at = db.updated_at.replace(day=20)
+    db.advisories = [dataclasses.replace(a, severity="LOW") if a.package == "busybox" else a
+                     for a in db.advisories]  # fmt: skip
+    write_db(db, same)
+    a = adapter(store, same)
+    assert a.handle_notification({"type": "db-updated"}) == []
+    stamped = Report.model_validate_json(store.get(layout.report_key(keep)) or b"")
+    assert stamped.scanned_with == made_with and stamped.verified_at
+    assert stamped.scanner.db_updated_at == a.metadata().db_updated_at != made_with.db_updated_at
+    # One that changes zlib's advisory: `keep` (zlib 1.0-r0) is to be re-scanned.
+    newer = tmp_path / "newer-cache"
+    db.updated_at = db.updated_at.replace(day=21)
+    db.advisories = [dataclasses.replace(a, fixed_version="1.0-r1") if a.package == "zlib" else a
+                     for a in db.advisories]  # fmt: skip
     write_db(db, newer)
     a = adapter(store, newer)
     assert a.handle_notification({"type": "db-updated"}) == [keep]

@@ -9,6 +9,7 @@ and fetches the run index from MinIO through the kind port mapping.
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import subprocess
 import time
@@ -84,7 +85,11 @@ def test_registry_scanned_in_cluster(kind_cluster: Any, tmp_path: Path) -> None:
         check=True,
     )
     kind_cluster.load_docker_image("regscan:dev")
-    kind_cluster.kubectl("apply", "-k", str(ROOT / "manifests"))
+    manifests = tmp_path / "manifests"  # a copy: the credentials file stays out of the tree
+    shutil.copytree(ROOT / "manifests", manifests, ignore=shutil.ignore_patterns("*.env"))
+    secret = secrets.token_urlsafe(30)
+    (manifests / "s3-credentials.env").write_text(f"accessKey=regscan\nsecretKey={secret}\n")
+    kind_cluster.kubectl("apply", "-k", str(manifests))
     (tmp_path / "registry.yaml").write_text(REGISTRY_YAML)
     kind_cluster.kubectl("apply", "-f", str(tmp_path / "registry.yaml"))
     kind_cluster.kubectl(
@@ -133,7 +138,9 @@ def test_registry_scanned_in_cluster(kind_cluster: Any, tmp_path: Path) -> None:
     assert final["vulnerabilities"]["total"] > 0
     from minio import Minio
 
-    client = Minio("127.0.0.1:9000", "regscan", "change-me-regscan-secret", secure=False)
-    key = final["reports"].split("/", 3)[3]
-    index = json.loads(client.get_object("regscan", key).read())
+    # the API is closed to other pods (NetworkPolicy); a port-forward reaches it from here
+    with kind_cluster.port_forward("service/minio", 9000, "-n", "regscan-system") as port:
+        client = Minio(f"127.0.0.1:{port}", "regscan", secret, secure=False)
+        key = final["reports"].split("/", 3)[3]
+        index = json.loads(client.get_object("regscan", key).read())
     assert len(index["images"]) == 6

@@ -16,8 +16,6 @@ from regscan import __version__
 from regscan.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
-# `report`'s options belong to the report rework (issue #11 item 5), done on another branch
-NOT_HERE = {"regscan report"}
 
 
 def _commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
@@ -31,7 +29,7 @@ def _commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentPars
 COMMANDS = {p.prog: p for p in _commands(build_parser())}
 
 
-@pytest.mark.parametrize("prog", sorted(set(COMMANDS) - NOT_HERE))
+@pytest.mark.parametrize("prog", sorted(COMMANDS))
 def test_every_option_has_help_and_its_default(prog: str) -> None:
     parser = COMMANDS[prog]
     text = parser.format_help()

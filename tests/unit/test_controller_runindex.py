@@ -5,6 +5,7 @@ from __future__ import annotations
 from controller.core.runindex import NO_RESULT, known_scanners, merge_run
 from controller.core.status import summarize_run
 from regscan.common.discovery import ImageEntry
+from regscan.common.policy import PolicySpec
 from regscan.common.reports import CheckResult, RunImage, RunIndex, ScannerInfo, Summary
 
 D = ["sha256:" + c * 64 for c in "abcd"]
@@ -40,7 +41,8 @@ def test_merge_prefers_fresh_then_carried_then_reports_missing() -> None:
         images=[result(D[0], critical=5, passed=False), result(D[1], status="failed")],
     )
     images = [entry(D[0]), entry(D[0], "mirror"), entry(D[1]), entry(D[2])]
-    merged = merge_run("run-1", "https://r", images, [shard], previous, "t0", "t1", "p1")
+    policy = PolicySpec(failOn="HIGH")
+    merged = merge_run("run-1", "https://r", images, [shard], previous, "t0", "t1", "p1", policy)
     by = {(i.repository, i.digest): i for i in merged.images}
     assert by[("app", D[0])].summary == Summary(critical=5, total=5)  # fresh wins
     assert by[("app", D[0])].tags == ["v1"]  # where it lives now, from discovery
@@ -49,6 +51,7 @@ def test_merge_prefers_fresh_then_carried_then_reports_missing() -> None:
     assert (merged.scanned, merged.reused, merged.failed) == (1, 1, 1)
     assert merged.totals.critical == 6  # D0 counted once for two repositories
     assert merged.policy_failing == 2 and merged.scanner == NEW and merged.policy_hash == "p1"
+    assert merged.policy == policy  # the run records what its verdicts were judged by
     assert known_scanners(merged) == {D[0]: NEW, D[1]: OLD}
     last, vulns, policy = summarize_run(merged, "t0")
     assert last.images == 4 and vulns.critical == 6

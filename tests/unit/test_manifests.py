@@ -39,13 +39,23 @@ def test_kustomization_lists_every_manifest() -> None:
         "Deployment",
         "Service",
         "PersistentVolumeClaim",
-        "Secret",
         "Namespace",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
     } <= kinds
 
 
-def test_rbac_file_is_generated() -> None:
-    assert (MANIFESTS / "rbac.yaml").read_text() == rbac.render()
+def watched_in_manifests() -> list[str]:
+    deploy = next(d for d in docs("controller.yaml") if d["kind"] == "Deployment")
+    env = {
+        e["name"]: e.get("value")
+        for e in deploy["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    return Settings(watch_namespaces=env["REGSCAN_WATCH_NAMESPACES"]).watched()
+
+
+def test_rbac_file_is_generated_for_the_watched_namespaces() -> None:
+    assert (MANIFESTS / "rbac.yaml").read_text() == rbac.render(watch=watched_in_manifests())
 
 
 VERBS = {
@@ -62,7 +72,7 @@ VERBS = {
 def _allowed(method: str, kind: str) -> bool:
     resource = RESOURCES[kind].plural + ("/status" if method == "patch_status" else "")
     granted: set[str] = set()
-    for rule in [*rbac.CLUSTER_RULES, *rbac.NAMESPACE_RULES]:
+    for rule in [*rbac.REGISTRY_RULES, *rbac.NAMESPACE_RULES]:
         if rule.resource == resource:
             granted |= set(rule.verbs)
     return VERBS[method] <= granted
@@ -93,7 +103,7 @@ def test_rbac_covers_every_call_the_controller_makes(tmp_path: Path) -> None:
     assert [u for u in used if not _allowed(*u)] == []
     # nothing more than that: every granted verb is used by some call
     granted = {
-        (r.resource, v) for r in [*rbac.CLUSTER_RULES, *rbac.NAMESPACE_RULES] for v in r.verbs
+        (r.resource, v) for r in [*rbac.REGISTRY_RULES, *rbac.NAMESPACE_RULES] for v in r.verbs
     }
     needed = {
         (RESOURCES[k].plural + ("/status" if m == "patch_status" else ""), v)
@@ -115,9 +125,12 @@ def test_controller_deployment_matches_settings() -> None:
     assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "POD_NAME"} <= names
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    secret = next(d for d in docs("minio.yaml") if d["kind"] == "Secret")
-    assert set(secret["stringData"]) == {"accessKey", "secretKey"}  # what the Jobs read
-    assert secret["metadata"]["name"] == Settings().s3_secret
+    (kust,) = docs("kustomization.yaml")
+    (generated,) = kust["secretGenerator"]  # from a file the user provides or `make deploy` makes
+    assert (
+        generated["name"] == Settings().s3_secret and generated["namespace"] == Settings().namespace
+    )
+    assert kust["generatorOptions"]["disableNameSuffixHash"] is True  # the name the pods use
 
 
 def test_sample_registry_is_valid() -> None:

@@ -108,6 +108,11 @@ def test_spec_change_reapplies_the_cronjob_and_moves_the_schedule() -> None:
         ({"scan": {"batchSize": 0}}, "spec.scan.batchSize", "greater than or equal"),
         ({"repositories": [{"name": "../etc"}]}, "spec.repositories[0].name", "not a valid"),
         ({"policy": {"failOn": "SEVERE"}}, "spec.policy.failOn", "CRITICAL"),
+        (
+            {"scanner": {"dbRepository": "https://ghcr.io/aquasecurity/trivy-db"}},
+            "spec.scanner.dbRepository",
+            "no scheme",
+        ),
     ],
 )
 def test_invalid_spec_gives_condition_and_no_jobs(

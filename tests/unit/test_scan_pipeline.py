@@ -4,9 +4,10 @@ SBOMs, retries, policy once per digest, partial failure, totals (milliseconds, n
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from job_images.scanning.adapters.base import AdapterError
+from job_images.scanning.adapters.base import AdapterError, AdapterSettings
 from job_images.scanning.pipeline import ScanOptions, scan_images
 from job_images.scanning.policy import Policy
 from regscan.common import layout
@@ -99,12 +100,40 @@ def test_policy_applied_once_per_digest_and_recorded(tmp_path: Path) -> None:
     assert adapter.evaluations == 2  # two unique digests, three entries
     assert [i.policy.passed if i.policy else None for i in index.images] == [False, False, True]
     assert index.policy_failing == 2  # entries, as the table shows them
-    stored = Report.model_validate_json(store.get(layout.report_key(D[0])) or b"")
-    assert stored.policy is not None and not stored.policy.passed
-    assert stored.policy.reasons[0] == "1 finding(s) at or above HIGH"
+    assert index.images[0].policy.reasons[0] == "1 finding(s) at or above HIGH"  # type: ignore[union-attr]
+    assert index.policy is not None and index.policy.failOn == "HIGH"
+    stored = json.loads(store.get(layout.report_key(D[0])) or b"")
+    assert "policy" not in stored  # shared by every run: findings only, no verdict
     adapter.evaluations = 0
     index, _ = run(adapter, store)  # reused reports are judged again, once each
     assert adapter.evaluations == 2 and index.reused == 2 and index.policy_failing == 2
+
+
+def test_a_later_run_with_another_policy_leaves_no_stale_verdict(tmp_path: Path) -> None:
+    scanner = FakeScanner(FINDINGS)
+    adapter, store = make_adapter(tmp_path, scanner)  # first run: no policy, all pass
+    first, _ = run(adapter, store)
+    adapter.configure(AdapterSettings(store=store, policy=Policy(fail_on="HIGH")))
+    second, _ = run(adapter, store)
+    assert first.policy_failing == 0 and second.policy_failing == 2 and second.reused == 2
+    assert second.policy is not None and second.policy.failOn == "HIGH"
+    for digest in (D[0], D[1]):  # the shared reports say nothing either run could contradict
+        assert "policy" not in json.loads(store.get(layout.report_key(digest)) or b"")
+
+
+def test_a_report_stored_with_a_verdict_loses_it_when_a_run_reuses_it(tmp_path: Path) -> None:
+    scanner = FakeScanner(FINDINGS)
+    adapter, store = make_adapter(tmp_path, scanner)
+    run(adapter, store)
+    key = layout.report_key(D[0])
+    legacy = {**json.loads(store.get(key) or b""), "policy": {"passed": True, "reasons": []}}
+    store.put(key, json.dumps(legacy).encode())  # as reports were written before
+    adapter.configure(AdapterSettings(store=store, policy=Policy(fail_on="CRITICAL")))
+    index, _ = run(adapter, store)
+    assert index.reused == 2 and index.images[0].policy is not None
+    assert not index.images[0].policy.passed  # the run's verdict, not the stored one
+    assert "policy" not in json.loads(store.get(key) or b"")  # rewritten once, findings kept
+    assert json.loads(store.get(key) or b"")["vulnerabilities"][0]["id"] == "CVE-1"
 
 
 def test_totals_count_a_shared_digest_once(tmp_path: Path) -> None:

@@ -45,8 +45,8 @@ class AdapterError(OperationalError):
 
 @dataclass
 class ScanResult:
-    report: Report  # stored, with `policy` set
-    check: CheckResult
+    report: Report  # stored (findings only)
+    check: CheckResult  # the verdict under the adapter's policy, for the run index
     sbom_reused: bool = False
 
 
@@ -77,6 +77,11 @@ class ScannerAdapter(Protocol):
         """Scan the stored SBOM again without pulling; no stored SBOM: `scan_image`."""
         ...
 
+    def revalidate(self, stored: Report) -> ScanResult | None:
+        """`stored` re-stamped as verified against the current DB when the DB update since
+        it was made cannot change its findings (stored); None when it must be re-scanned."""
+        ...
+
     def notify_image_deleted(self, image: ImageRef) -> None:
         """Remove the digest's SBOM, report and SARIF."""
         ...
@@ -89,6 +94,12 @@ class ScannerAdapter(Protocol):
         """The policy verdict of a report: the one place the policy is applied."""
         ...
 
+    @property
+    def policy(self) -> Policy:
+        """The policy `evaluate` applies (recorded in the run index)."""
+        ...
+
     def handle_notification(self, payload: dict[str, Any]) -> list[str]:
-        """{"type": "db-updated"[, "dbUpdatedAt": ...]}: digests whose report is stale."""
+        """{"type": "db-updated"[, "dbUpdatedAt": ...]}: the digests to re-scan, those
+        whose findings the DB update can change (the others are re-stamped)."""
         ...

@@ -15,8 +15,10 @@ from typing import Any
 from job_images.credentials import Credentials
 from job_images.scanning import artifacts
 from job_images.scanning.adapters.base import AdapterError, AdapterSettings, ScanResult
+from job_images.scanning.dbchange import affected
+from job_images.scanning.dbupdates import DBUpdates
 from job_images.scanning.plan import stale_digests
-from job_images.scanning.policy import check
+from job_images.scanning.policy import Policy, check
 from job_images.scanning.report import report_from_findings
 from job_images.scanning.scanner import ImageRef, Scanner, valid_sbom
 from job_images.store.protocol import ObjectStore
@@ -38,10 +40,12 @@ class ScanAdapter:
         self.scanner = scanner
         self.settings = settings
         self.clock = clock
+        self._db_updates: DBUpdates | None = None
 
     # ---- configuration and metadata ---------------------------------------
     def configure(self, settings: AdapterSettings) -> None:
         self.settings = settings
+        self._db_updates = None
 
     def _configured(self) -> AdapterSettings:
         if self.settings is None:
@@ -52,8 +56,15 @@ class ScanAdapter:
     def store(self) -> ObjectStore:
         return self._configured().store
 
+    @property
+    def db_updates(self) -> DBUpdates:
+        if self._db_updates is None or self._db_updates.store is not self.store:
+            self._db_updates = DBUpdates(self.store)
+        return self._db_updates
+
     def prepare(self) -> None:
         self.scanner.prepare()
+        self.db_updates.record_current(self.scanner, self.metadata())
 
     def metadata(self) -> ScannerInfo:
         return self.scanner.info()
@@ -73,6 +84,7 @@ class ScanAdapter:
                 can_retry=True,
             )
         artifacts.save_sbom(store, image.digest, sbom)
+        self.db_updates.save_index(image.digest, sbom)
         return self._scan_sbom(image, sbom, sbom_reused=False)
 
     def rescan_image(
@@ -84,16 +96,44 @@ class ScanAdapter:
         self.scanner.prepare()
         return self._scan_sbom(image, sbom, sbom_reused=True)
 
+    def revalidate(self, stored: Report) -> ScanResult | None:
+        """The stored report re-stamped as verified against the current DB when the DB
+        update since it was made cannot change its findings; None: scan it again."""
+        current = self.metadata()
+        made = stored.scanner
+        if made.same_as(current):
+            return None
+        if (made.name, made.version) != (current.name, current.version):
+            return None  # another scanner version may match differently
+        change = self.db_updates.change(made, current)
+        index = self.db_updates.index(stored.artifact.digest) if change is not None else None
+        if change is None or index is None:
+            return None
+        if affected(change, index, (v.id for v in stored.vulnerabilities)):
+            return None
+        report = stored.model_copy(
+            update={
+                "scanner": current,
+                "scanned_with": stored.scanned_with or made,
+                "verified_at": iso(self.clock()),
+            }
+        )
+        artifacts.save_report(self.store, report)  # findings only: verdicts live with the run
+        return ScanResult(report=report, check=self.evaluate(report), sbom_reused=True)
+
     def _scan_sbom(self, image: ImageRef, sbom: bytes, sbom_reused: bool) -> ScanResult:
         findings: list[Vulnerability] = self.scanner.find_vulnerabilities(sbom, image)
         report = report_from_findings(image.artifact, self.metadata(), findings, iso(self.clock()))
-        report.policy = self.evaluate(report)
-        artifacts.save_report(self.store, report)
-        return ScanResult(report=report, check=report.policy, sbom_reused=sbom_reused)
+        artifacts.save_report(self.store, report)  # findings only: verdicts live with the run
+        return ScanResult(report=report, check=self.evaluate(report), sbom_reused=sbom_reused)
 
     # ---- stored results -----------------------------------------------------
     def notify_image_deleted(self, image: ImageRef) -> None:
         artifacts.delete_artifacts(self.store, image.digest)
+
+    @property
+    def policy(self) -> Policy:
+        return self._configured().policy
 
     def evaluate(self, report: Report) -> CheckResult:
         return check(report, self._configured().policy, self.clock())
@@ -105,13 +145,24 @@ class ScanAdapter:
         return self.evaluate(report)
 
     def handle_notification(self, payload: dict[str, Any]) -> list[str]:
-        """After a DB update ({"type": "db-updated"}), the digests scanned with another DB."""
+        """After a DB update ({"type": "db-updated"}): the digests to re-scan, those whose
+        findings the update can change (Harbor's HandleScannerNotification). The other
+        reports made with another DB are re-stamped as verified against the current one.
+        With "dbUpdatedAt" naming another DB than the prepared one, every stale digest."""
         if payload.get("type") != "db-updated":
             return []
         current = self.metadata()
-        if payload.get("dbUpdatedAt"):
+        if payload.get("dbUpdatedAt") and payload["dbUpdatedAt"] != current.db_updated_at:
             current = current.model_copy(update={"db_updated_at": str(payload["dbUpdatedAt"])})
-        return stale_digests(artifacts.stored_reports(self.store), current)
+            return stale_digests(artifacts.stored_reports(self.store), current)
+        self.db_updates.record_current(self.scanner, current)
+        return [
+            digest
+            for digest, report in artifacts.stored_reports(self.store)
+            if report.scanner.name == current.name
+            and not report.scanner.same_as(current)
+            and self.revalidate(report) is None
+        ]
 
 
 class StoredResultsOnly:

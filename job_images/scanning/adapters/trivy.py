@@ -27,8 +27,13 @@ from job_images.scanning.adapters.trivy_argv import (
     sbom_argv,
     vuln_argv,
 )
+from job_images.scanning.dbchange import Fingerprint
+from job_images.scanning.dbfingerprint import fingerprint
+from job_images.scanning.dbfreshness import DBAction, decide
+from job_images.scanning.dbsource import cached_digest, fetch, has_db, mirror_digest
 from job_images.scanning.report import vulnerabilities_from_trivy
 from job_images.scanning.scanner import ImageRef, ScannerOptions
+from regscan.common.dbref import db_refs
 from regscan.common.reports import ScannerInfo, Vulnerability
 
 # Only these variables reach the subprocess: no AWS keys, no TRIVY_USERNAME/PASSWORD.
@@ -65,6 +70,7 @@ class TrivyScanner:
             or os.path.join(os.path.expanduser("~"), ".cache", "trivy")
         )  # trivy's own default
         self.db = DBOptions(str(cache), options.db_repository, options.skip_db_update)
+        self.db_refs = db_refs(options.db_repository)  # InvalidInput before any work
         self._version = ""
         self._db_lock = threading.Lock()
         self._prepared: ScannerInfo | None = None  # fixed once the DB is prepared
@@ -85,6 +91,11 @@ class TrivyScanner:
         value = meta.get("UpdatedAt")
         return str(value) if value else None
 
+    def db_fingerprint(self) -> Fingerprint | None:
+        """The cached DB's fingerprint (what a later DB update changed is told from it)."""
+        path = Path(self.db.cache_dir) / "db" / "trivy.db"
+        return fingerprint(path) if path.is_file() else None
+
     def info(self) -> ScannerInfo:
         if self._prepared is not None:
             return self._prepared
@@ -93,14 +104,14 @@ class TrivyScanner:
             vendor="Aqua Security",
             version=self.version(),
             dbUpdatedAt=self.db_updated_at(),
+            dbDigest=cached_digest(Path(self.db.cache_dir)),
         )
 
     def prepare(self) -> None:
-        """Download (or check) the vulnerability DB once, before parallel scans share it."""
+        """Check the vulnerability DB once (fetching the mirror's if new), before scans share it."""
         with self._db_lock:
             if self._prepared is not None:
                 return
-            o = self.options
             if self.db.skip_db_update:
                 if not (Path(self.db.cache_dir) / "db" / "trivy.db").is_file():
                     raise AdapterError(
@@ -110,9 +121,35 @@ class TrivyScanner:
                         False,
                     )
             else:
-                argv = download_db_argv(self.trivy, self.db, ca_file=o.ca_file, insecure=o.insecure)
-                self._run(argv, o.timeout, "vulnerability DB download")
+                self._update_db()
             self._prepared = self.info()
+
+    def _update_db(self) -> None:
+        """Fetch the mirror's DB when its digest differs from the cached one's (one HEAD)."""
+        o, cache = self.options, Path(self.db.cache_dir)
+        found = mirror_digest(
+            self.db_refs, ca_file=o.ca_file, insecure=o.insecure, timeout=min(o.timeout, 30)
+        )
+        action = decide(
+            has_db=has_db(cache),
+            recorded=cached_digest(cache),
+            remote=found[1] if found else None,
+            skip_update=False,
+        )
+        if action is DBAction.USE:
+            return
+        if action is DBAction.TRIVY or found is None:  # mirror silent: Trivy's NextUpdate rule
+            argv = download_db_argv(self.trivy, self.db, ca_file=o.ca_file, insecure=o.insecure)
+            self._run(argv, o.timeout, "vulnerability DB download")
+            return
+        ref, digest = found
+
+        def download(tmp: Path) -> None:
+            db = DBOptions(str(tmp), str(ref), False)
+            argv = download_db_argv(self.trivy, db, ca_file=o.ca_file, insecure=o.insecure)
+            self._run(argv, o.timeout, f"vulnerability DB download from {ref}")
+
+        fetch(cache, ref, digest, download)
 
     # ---- the two scanning steps --------------------------------------------
     def make_sbom(self, image: ImageRef, credentials: Credentials | None) -> bytes:
