@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 APT_PACKAGES := docker-registry apache2-utils openssl skopeo
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv system-deps demo test lint unit integration bench crd clean
+.PHONY: help venv system-deps demo test lint unit integration image-engine bench crd clean
 
 help:
 	@echo "make demo   - scan a throwaway local registry with sample images"
 	@echo "make test   - install test dependencies, then lint + the whole suite"
+	@echo "make image-engine - install and start a container engine for the image tier (root)"
 	@echo "make bench  - run the benchmarks under benchmarks/"
 	@echo "make crd    - regenerate manifests/crd.yaml and manifests/rbac.yaml from the code"
 
@@ -44,6 +45,9 @@ lint: venv
 
 test: system-deps venv lint
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+image-engine:
+	bash tests/image/engine.sh
 
 unit: venv
 	$(BIN)/pytest -q tests/unit

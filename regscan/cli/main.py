@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from regscan import __version__
 from regscan.cli import discover, job_discover, job_scan, report, scan, store_options
-from regscan.common.errors import RegscanError
+from regscan.common.errors import InvalidInput, RegscanError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -25,8 +25,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _controller(args: argparse.Namespace) -> int:
-    from controller.app import main as controller_main  # the controller's client libs, lazily
-
+    try:  # the controller's client libraries, lazily: the Job image does not carry them
+        from controller.app import main as controller_main
+    except ImportError as exc:
+        raise InvalidInput(
+            "image",
+            f"the controller's libraries are not installed (no {exc.name or exc}): use the "
+            "controller image (job_images/Dockerfile --target controller) or "
+            "pip install 'regscan[controller]'",
+        ) from exc
     return controller_main()
 
 
