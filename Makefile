@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 APT_PACKAGES := docker-registry apache2-utils openssl skopeo
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv system-deps demo test lint unit integration image-engine bench crd clean
+.PHONY: help venv system-deps demo test lint unit integration image-engine kind-e2e bench crd clean
 
 help:
 	@echo "make demo   - scan a throwaway local registry with sample images"
 	@echo "make test   - install test dependencies, then lint + the whole suite"
 	@echo "make image-engine - install and start a container engine for the image tier (root)"
+	@echo "make kind-e2e - the whole product in a local kind cluster (needs kind, docker, kubectl)"
 	@echo "make bench  - run the benchmarks under benchmarks/"
 	@echo "make crd    - regenerate manifests/crd.yaml and manifests/rbac.yaml from the code"
 
@@ -48,6 +49,9 @@ test: system-deps venv lint
 
 image-engine:
 	bash tests/image/engine.sh
+
+kind-e2e: venv
+	bash tests/kind/e2e.sh
 
 unit: venv
 	$(BIN)/pytest -q tests/unit

@@ -142,3 +142,7 @@ def test_deployment_images_are_the_dockerfile_targets() -> None:
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["REGSCAN_JOB_IMAGE"] == Settings().job_image == "regscan:dev"
 
+
+def test_kind_e2e_registry_is_valid() -> None:
+    (sample,) = yaml.safe_load_all((ROOT / "tests/kind/sample-registry.yaml").read_text())
+    assert validate_spec(RegistrySpec.model_validate(sample["spec"])) is None
