@@ -33,6 +33,7 @@ LOCAL_LINKS = (("python", "python3"), ("python3", "python3"), ("pip", "pip3"))
 RECIPE = 1  # the version of `_populate`
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PULL_TIMEOUT = 60.0
+IMAGE_LABEL = "org.opencontainers.image.title=regscan"  # job_images/Dockerfile's LABEL
 
 
 class EngineError(RuntimeError):
@@ -211,6 +212,8 @@ def build(tag: str, target: str, base: str) -> Built:
         env={**os.environ, "DOCKER_BUILDKIT": os.environ.get("DOCKER_BUILDKIT", "0")},
     )
     seconds = time.monotonic() - started
+    # the images this tag named before (the Dockerfile labels them); the build cache stays
+    docker("image", "prune", "-f", "--filter", f"label={IMAGE_LABEL}", timeout=300)
     return Built(tag, base, seconds, image_size(tag), image_size(base))
 
 
