@@ -43,6 +43,8 @@ lint: venv
 	$(BIN)/ruff check controller job_images regscan tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@if command -v shellcheck >/dev/null; then shellcheck .ci/run tests/image/engine.sh tests/kind/e2e.sh; \
+	else echo "shellcheck not installed: shell scripts not checked (apt-get install shellcheck)"; fi
 
 test: system-deps venv lint
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -70,6 +70,11 @@ def test_each_image_carries_only_its_own_libraries(images: Images) -> None:
     proc = _in_image("--entrypoint", "python", images.controller.tag, "-c", probe)
     assert proc.returncode == 0, proc.stderr  # the Kubernetes client, and no Trivy
 
+    # its default command starts the controller, which gets as far as the Kubernetes config
+    proc = _in_image("--network", "none", "-e", "REGSCAN_METRICS_PORT=0", images.controller.tag)
+    (line,) = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and line.startswith("regscan controller: error: kubernetes"), line
+
     probe = (
         "import importlib.util as u, shutil; "
         "assert shutil.which('trivy') and not u.find_spec('kubernetes')"
