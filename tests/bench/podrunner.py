@@ -58,7 +58,6 @@ class PodPlan:
     args: list[str]
     env: dict[str, str]
     mounts: dict[str, Path]  # mountPath -> local folder
-    read_only: set[str]  # mountPaths mounted readOnly
     pod: dict[str, Any]  # the pod spec, for its security context
     container: dict[str, Any]
     workdir: Path
@@ -97,13 +96,11 @@ def plan_pod(kube: FakeKube, job: dict[str, Any], workdir: Path, index: int | No
             env[item["name"]] = _secret_value(kube, namespace, ref["name"], ref["key"])
     if index is not None:
         env["JOB_COMPLETION_INDEX"] = str(index)
-    read_only = {m["mountPath"] for m in container.get("volumeMounts", []) if m.get("readOnly")}
     return PodPlan(
         container["image"],
         list(container["args"]),
         env,
         mounts,
-        read_only,
         pod,
         container,
         pod_dir,
@@ -200,12 +197,16 @@ def engine_options(plan: PodPlan) -> list[str]:
         args += ["--memory", str(_memory_bytes(limits["memory"]))]
     if "cpu" in limits:
         args += ["--cpus", _cpus(str(limits["cpu"]))]
-    for mount_path, local in plan.mounts.items():
-        read_only = mount_path in plan.read_only
-        local.chmod(0o755 if read_only else 0o777)
+    volumes = {v["name"]: v for v in plan.pod.get("volumes", [])}
+    for mount in plan.container.get("volumeMounts", []):
+        source, local = volumes[mount["name"]], plan.mounts[mount["mountPath"]]
+        assert {"emptyDir", "secret"} & set(source), f"volume type of {source}"
+        # a kubelet's emptyDir is a 0777 folder; its secret volume read-only, files 0644
+        read_only = "secret" in source or bool(mount.get("readOnly"))
+        local.chmod(0o777 if "emptyDir" in source else 0o755)
         for item in local.iterdir():
             item.chmod(0o644)
-        args += ["-v", f"{local}:{mount_path}{':ro' if read_only else ''}"]
+        args += ["-v", f"{local}:{mount['mountPath']}{':ro' if read_only else ''}"]
     for name in plan.env:
         args += ["-e", name]
     return args
