@@ -8,7 +8,9 @@ discovery, the shards of the Indexed Job, then the merged run index. Does networ
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from typing import Any
 from controller.api import labels as L
 from controller.loop import Controller
 from controller.settings import Settings
+from job_images.credentials import DOCKERCONFIGJSON_KEY, DOCKERCONFIGJSON_TYPE
 from job_images.store.backends import S3Settings, S3Store
 from regscan.common import layout
 from regscan.common.reports import RunIndex
@@ -55,8 +58,10 @@ def new_world(
     trivy_db_ref: str,
     bucket: str,
     job_image: str = "regscan:test",
+    auth: tuple[str, str] | None = None,
 ) -> World:
-    """A Registry `team-a/harbor` over `samples/*` (batch size 2), S3 in `bucket`."""
+    """A Registry `team-a/harbor` over `samples/*` (batch size 2), S3 in `bucket`; with
+    `auth`, its `authSecret` is a dockerconfigjson Secret `pull` holding those credentials."""
     settings = Settings(
         namespace=OWN,
         job_image=job_image,
@@ -72,7 +77,22 @@ def new_world(
         "metadata": {"name": settings.s3_secret, "namespace": OWN},
         "stringData": {"accessKey": s3.access_key, "secretKey": s3.secret_key},
     }
-    spec = {"url": registry_url, "repositories": [{"name": "samples/*"}], "scan": {"batchSize": 2}}
+    spec: dict[str, Any] = {
+        "url": registry_url,
+        "repositories": [{"name": "samples/*"}],
+        "scan": {"batchSize": 2},
+    }
+    if auth:
+        host = registry_url.split("://", 1)[-1]
+        token = base64.b64encode(":".join(auth).encode()).decode()
+        config = json.dumps({"auths": {host: {"auth": token}}})
+        kube.objects[("Secret", NS, "pull")] = {
+            "kind": "Secret",
+            "type": DOCKERCONFIGJSON_TYPE,
+            "metadata": {"name": "pull", "namespace": NS},
+            "data": {DOCKERCONFIGJSON_KEY: base64.b64encode(config.encode()).decode()},
+        }
+        spec["authSecret"] = "pull"
     kube.put_registry(NS, "harbor", spec)
     clock = Clock()
     return World(kube, Controller(kube, store, settings, clock=clock), store, clock)

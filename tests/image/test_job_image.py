@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from tests.bench import engine, servers
-from tests.bench.catalog import SampleCatalog
+from tests.bench.catalog import SampleCatalog, push_samples
 from tests.bench.controllerrun import new_world, scan_run
+from tests.bench.images import Pusher
 from tests.bench.podrunner import (
     IMAGE_ENV,
     engine_options,
@@ -137,3 +138,28 @@ def test_the_job_image_runs_a_whole_run_like_the_host(
     )
     assert in_image.failed == 0 and len(in_image.images) == 6 and in_image.totals.total > 0
     assert in_image.model_dump(mode="json") == host.model_dump(mode="json")
+
+
+def test_the_job_image_reads_registry_credentials_from_the_mounted_secret(
+    images: Images,
+    s3: servers.S3Server,
+    registry_basic: servers.Registry,
+    trivy_db_ref: str,
+    tmp_path: Path,
+) -> None:
+    """authSecret: the run's copy is mounted read-only (0644 files) for uid 65532."""
+    pusher = Pusher(registry_basic.url, auth=registry_basic.auth)
+    try:
+        push_samples(pusher)
+    finally:
+        pusher.close()
+    world = new_world(
+        s3,
+        registry_basic.url,
+        trivy_db_ref,
+        _bucket("auth"),
+        job_image=images.job.tag,
+        auth=registry_basic.auth,
+    )
+    index = scan_run(world, run_pod_in_engine, tmp_path)
+    assert index.failed == 0 and len(index.images) == 6 and index.totals.total > 0
