@@ -30,7 +30,9 @@ def sbom_argv(
     *,
     ca_file: str | None = None,
     insecure: bool = False,
+    server: str | None = None,
 ) -> list[str]:
+    """`trivy image` writing SPDX; a client of `server` (its layer cache), else self-contained."""
     return [
         trivy,
         "image",
@@ -40,8 +42,7 @@ def sbom_argv(
         "spdx-json",
         "--output",
         output,
-        "--cache-backend",
-        "memory",
+        *(["--server", server] if server else ["--cache-backend", "memory"]),
         "--timeout",
         f"{int(timeout)}s",
         *COMMON,
@@ -65,8 +66,11 @@ def download_db_argv(
     return [trivy, "image", "--download-db-only", *db_argv(db), *COMMON, *_tls(ca_file, insecure)]
 
 
-def vuln_argv(trivy: str, sbom_path: str, db: DBOptions, timeout: float) -> list[str]:
+def vuln_argv(
+    trivy: str, sbom_path: str, db: DBOptions, timeout: float, server: str | None = None
+) -> list[str]:
     cached = DBOptions(db.cache_dir, None, True)  # the DB is prepared once, before scans
+    db_args = ["--server", server, "--cache-dir", db.cache_dir] if server else db_argv(cached)
     return [
         trivy,
         "sbom",
@@ -76,7 +80,7 @@ def vuln_argv(trivy: str, sbom_path: str, db: DBOptions, timeout: float) -> list
         "vuln",
         "--timeout",
         f"{int(timeout)}s",
-        *db_argv(cached),
+        *db_args,
         *COMMON,
         sbom_path,
     ]
