@@ -91,6 +91,7 @@ unit: venv
 bench: system-deps venv
 	$(BIN)/python -m benchmarks.discovery
 	$(BIN)/python -m benchmarks.scan
+	$(BIN)/python -m benchmarks.dbchange
 	$(BIN)/python -m benchmarks.controller
 
 # The S3 credentials of MinIO/the controller/the Jobs: yours if the file exists, else a
