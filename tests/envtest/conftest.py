@@ -8,6 +8,7 @@ a wait, then SIGKILL; teardown never fails a test.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import shutil
 import signal
@@ -192,3 +193,20 @@ def registry(name: str, spec: dict[str, Any], namespace: str = NS) -> dict[str, 
         "metadata": {"name": name, "namespace": namespace},
         "spec": spec,
     }
+
+
+def finish_job(server: ApiServer, name: str, namespace: str = OWN) -> None:
+    """Play the Job controller (there is none in envtest): mark the Job Complete."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    conditions = [
+        {"type": t, "status": "True", "lastProbeTime": now, "lastTransitionTime": now}
+        for t in ("SuccessCriteriaMet", "Complete")
+    ]
+    status = {"startTime": now, "completionTime": now, "succeeded": 1, "conditions": conditions}
+    with server.http() as http:
+        answer = http.patch(
+            f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
+            json={"status": status},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+    answer.raise_for_status()

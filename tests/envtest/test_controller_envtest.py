@@ -2,12 +2,11 @@
 
 Runs when KUBEBUILDER_ASSETS has kube-apiserver and etcd; skips (with the reason)
 otherwise. There is no controller-manager in envtest, so this test plays the Job
-controller by writing Job status through its subresource.
+controller by writing Job status through its subresource (`finish_job`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 
@@ -19,22 +18,11 @@ from controller.settings import Settings
 from job_images.store.backends import FilesystemStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult, ImageEntry
-from tests.envtest.conftest import NS, OWN, registry
-
-
-def _finish(kube: KubeClient, name: str) -> None:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    conditions = [
-        {"type": t, "status": "True", "lastProbeTime": now, "lastTransitionTime": now}
-        for t in ("SuccessCriteriaMet", "Complete")
-    ]
-    status = {"startTime": now, "completionTime": now, "succeeded": 1, "conditions": conditions}
-    path = f"/apis/batch/v1/namespaces/{OWN}/jobs/{name}/status"
-    kube._call("PATCH", path, body={"status": status}, content_type="application/merge-patch+json")
+from tests.envtest.conftest import NS, OWN, ApiServer, finish_job, registry
 
 
 def test_controller_creates_cronjob_indexed_job_and_status(
-    kube: KubeClient, tmp_path: Path
+    crd: ApiServer, kube: KubeClient, tmp_path: Path
 ) -> None:
     settings = Settings(namespace=OWN, watch_namespaces=NS, job_image="regscan:test")
     store = FilesystemStore(tmp_path)
@@ -62,7 +50,7 @@ def test_controller_creates_cronjob_indexed_job_and_status(
             "spec": template["spec"],
         }
     )
-    _finish(kube, run)
+    finish_job(crd, run)
     images = [
         ImageEntry(
             registry="h",
