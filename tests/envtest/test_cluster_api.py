@@ -22,7 +22,8 @@ from controller.settings import Settings
 from job_images.store.backends import FilesystemStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult, ImageEntry
-from tests.envtest.conftest import NS, OWN, ApiServer, finish_job, registry
+from tests.bench.apiserver import finish_job
+from tests.envtest.conftest import NS, OWN, ApiServer, registry
 
 
 def test_two_kube_clients_elect_one_leader_through_a_real_lease(crd: ApiServer) -> None:
@@ -89,7 +90,7 @@ def test_kubectl_create_job_from_the_cronjob_is_a_run_and_events_are_listed(
         assert reg is not None
         discovering = next(c for c in reg["status"]["conditions"] if c["type"] == "Discovering")
         assert discovering["status"] == "False"  # no pod runs the Job; it is not yet active
-        finish_job(crd, run)
+        finish_job(crd, OWN, run)
         _discovered(store, run, 3)
         assert controller.tick().errors == []
         (scan,) = kube.list("Job", OWN, f"{L.RUN_ID}={run}")

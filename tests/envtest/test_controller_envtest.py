@@ -18,7 +18,8 @@ from controller.settings import Settings
 from job_images.store.backends import FilesystemStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult, ImageEntry
-from tests.envtest.conftest import NS, OWN, ApiServer, finish_job, registry
+from tests.bench.apiserver import finish_job
+from tests.envtest.conftest import NS, OWN, ApiServer, registry
 
 
 def test_controller_creates_cronjob_indexed_job_and_status(
@@ -50,7 +51,7 @@ def test_controller_creates_cronjob_indexed_job_and_status(
             "spec": template["spec"],
         }
     )
-    finish_job(crd, run)
+    finish_job(crd, OWN, run)
     images = [
         ImageEntry(
             registry="h",

@@ -1,11 +1,11 @@
-"""The envtest fixture's `stop`: SIGTERM, a wait, then SIGKILL; it never raises."""
+"""The API server launcher's `stop`: SIGTERM, a wait, then SIGKILL; it never raises."""
 
 from __future__ import annotations
 
 import subprocess
 import time
 
-from tests.envtest.conftest import stop
+from tests.bench.apiserver import stop
 
 
 def test_stop_kills_a_process_that_ignores_sigterm() -> None:
