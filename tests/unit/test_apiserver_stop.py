@@ -1,4 +1,5 @@
-"""The API server launcher's `stop`: SIGTERM, a wait, then SIGKILL; it never raises."""
+"""The API server launcher's `stop` (tests/bench/apiserver.py): SIGTERM, a wait, then SIGKILL;
+it never raises. Real processes; in the unit tier so it runs where envtest skips."""
 
 from __future__ import annotations
 
