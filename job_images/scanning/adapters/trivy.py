@@ -24,11 +24,11 @@ from job_images.docker_config import write_docker_config
 from job_images.scanning.adapters.base import AdapterError
 from job_images.scanning.adapters.trivy_argv import (
     DBOptions,
-    classify,
     download_db_argv,
     sbom_argv,
     vuln_argv,
 )
+from job_images.scanning.adapters.trivy_errors import classify, from_os_error
 from job_images.scanning.adapters.trivy_server import TrivyServer
 from job_images.scanning.dbchange import Fingerprint
 from job_images.scanning.dbfingerprint import fingerprint
@@ -178,7 +178,10 @@ class TrivyScanner:
             argv = download_db_argv(self.trivy, db, ca_file=o.ca_file, insecure=o.insecure)
             self._run(argv, o.timeout, f"vulnerability DB download from {ref}")
 
-        fetch(cache, ref, digest, download)
+        try:
+            fetch(cache, ref, digest, download)
+        except OSError as exc:  # the swap folder in the cache dir (Trivy's own: classify)
+            raise from_os_error(f"vulnerability DB download from {ref}", exc) from exc
 
     # ---- the two scanning steps --------------------------------------------
     def make_sbom(self, image: ImageRef, credentials: Credentials | None) -> bytes:

@@ -1,10 +1,8 @@
-"""Trivy command lines and error classification (pure)."""
+"""Trivy command lines (pure); what a failed run means is in `trivy_errors`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from job_images.scanning.adapters.base import AdapterError
 
 COMMON = ("--skip-version-check", "--disable-telemetry", "--quiet")
 
@@ -84,29 +82,3 @@ def vuln_argv(
         *COMMON,
         sbom_path,
     ]
-
-
-def classify(stderr: str, returncode: int, what: str) -> AdapterError:
-    """Map a failed trivy run to an AdapterError (message one line, detail = stderr tail)."""
-    text = stderr.lower()
-    detail = stderr.strip()[-2000:]
-    if "unauthorized" in text or "401" in text or "authentication required" in text:
-        return AdapterError(f"{what}: registry refused credentials", detail, "Unauthorized", False)
-    if "denied" in text or "403" in text:
-        return AdapterError(f"{what}: access denied", detail, "Forbidden", False)
-    if "manifest_unknown" in text or "not found" in text or "404" in text:
-        return AdapterError(f"{what}: image not found (deleted?)", detail, "ImageNotFound", False)
-    if "skip-db-update" in text or "first run cannot skip" in text or "db not found" in text:
-        return AdapterError(
-            f"{what}: vulnerability DB missing; give --db-repository or a prepared --cache-dir",
-            detail,
-            "DBMissing",
-            False,
-        )
-    if "context deadline exceeded" in text or "timeout" in text:
-        return AdapterError(f"{what}: timed out", detail, "Timeout", True)
-    if "connection refused" in text or "no such host" in text or "i/o timeout" in text:
-        return AdapterError(f"{what}: registry unreachable", detail, "Unreachable", True)
-    return AdapterError(
-        f"{what}: trivy exited {returncode}", detail, "ScannerFailed", returncode < 0
-    )
