@@ -148,3 +148,12 @@ def workdir(tmp_path: Path) -> Path:
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+@pytest.fixture(autouse=True)
+def _stop_trivy_servers() -> Iterator[None]:
+    """In-process scans start a `trivy server` per adapter; end them with each test."""
+    yield
+    from job_images.scanning.adapters.trivy_server import stop_all
+
+    stop_all()

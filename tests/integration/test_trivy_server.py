@@ -49,11 +49,13 @@ def test_server_and_per_process_give_the_same_reports(
     registry: servers.Registry, samples: SampleCatalog, trivy_cache: Path, tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
-    caplog.set_level(logging.INFO, "regscan.scan")
     with_server, without = FilesystemStore(tmp_path / "a"), FilesystemStore(tmp_path / "b")
     served = _adapter(with_server, trivy_cache, True)
     digests = _scan(registry, with_server, served)
-    assert any("trivy server on http://127.0.0.1:" in r.message for r in caplog.records)
+    assert served.scanner.server_url.startswith("http://127.0.0.1:")  # type: ignore[attr-defined]
+    second = _adapter(FilesystemStore(tmp_path / "c"), trivy_cache, True)  # same DB cache
+    second.prepare()  # a second run beside the first does not wait for its cache lock
+    assert second.scanner.server_url not in (None, served.scanner.server_url)  # type: ignore[attr-defined]
     served.scanner.close()  # type: ignore[attr-defined]
     _scan(registry, without, _adapter(without, trivy_cache, False))
     assert len(digests) == 6
@@ -73,8 +75,14 @@ def test_a_server_that_cannot_start_falls_back(
     )
     wrapper.chmod(0o755)
     store = FilesystemStore(tmp_path / "s")
-    caplog.set_level(logging.WARNING, "regscan.scan")
-    digests = _scan(registry, store, _adapter(store, trivy_cache, True, str(wrapper)))
+    logger = logging.getLogger("regscan.scan")  # the CLI's tests may stop propagation
+    logger.addHandler(caplog.handler)
+    try:
+        adapter = _adapter(store, trivy_cache, True, str(wrapper))
+        digests = _scan(registry, store, adapter)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert adapter.scanner.server_url is None  # type: ignore[attr-defined]
     assert any("trivy server exited at start; scanning without a server" in r.message
                and "permission denied" in r.message for r in caplog.records)  # fmt: skip
     assert all(store.get(layout.report_key(d)) for d in digests)

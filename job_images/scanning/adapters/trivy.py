@@ -8,7 +8,6 @@ is removed afterwards; never argv, never logs.
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
 import os
@@ -141,7 +140,6 @@ class TrivyScanner:
             log.warning("%s; scanning without a server (%s)", exc.message, exc.detail[-200:])
             return
         self._server = server
-        atexit.register(server.stop)
 
     def close(self) -> None:
         """Stop the run's `trivy server`, if any (also at interpreter exit)."""

@@ -8,7 +8,10 @@ the server does not start, the scanner falls back to one process per call.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -26,19 +29,41 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class TrivyServer:
-    """`trivy server` on 127.0.0.1, started by `start`, ended by `stop` (idempotent)."""
+_RUNNING: set[TrivyServer] = set()
 
-    def __init__(self, trivy: str, cache_dir: str, env: dict[str, str]) -> None:
-        self.trivy, self.cache_dir, self.env = trivy, cache_dir, env
+
+def stop_all() -> None:
+    """Stop every server this process started (at exit; tests between cases)."""
+    for server in list(_RUNNING):
+        server.stop()
+
+
+atexit.register(stop_all)
+
+
+class TrivyServer:
+    """`trivy server` on 127.0.0.1, started by `start`, ended by `stop` (idempotent).
+
+    Its cache folder is its own temporary one, holding a link to the prepared DB: Trivy
+    locks its layer cache for as long as it runs, so a shared folder would make a second
+    run (or a second regscan) wait for the first.
+    """
+
+    def __init__(self, trivy: str, db_cache_dir: str, env: dict[str, str]) -> None:
+        self.trivy, self.db_cache_dir, self.env = trivy, db_cache_dir, env
         self.url: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._home: str | None = None
         self._log: IO[bytes] | None = None
 
     def start(self, wait: float = 30.0) -> str:
         port = _free_port()
+        self._home = tempfile.mkdtemp(prefix="regscan-trivy-server-")
+        os.symlink(os.path.abspath(os.path.join(self.db_cache_dir, "db")),
+                   os.path.join(self._home, "db"))  # fmt: skip
         argv = [self.trivy, "server", "--listen", f"127.0.0.1:{port}",
-                "--cache-dir", self.cache_dir, "--skip-db-update"]  # fmt: skip
+                "--cache-dir", self._home, "--skip-db-update"]  # fmt: skip
+        _RUNNING.add(self)
         # stderr to a file, not a pipe: an unread pipe would block a chatty server
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # closed by stop()
         self._proc = subprocess.Popen(
@@ -69,14 +94,17 @@ class TrivyServer:
 
     def stop(self) -> None:
         proc, self._proc, self.url = self._proc, None, None
+        _RUNNING.discard(self)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         if self._log is not None:
             self._log.close()
             self._log = None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
