@@ -1,6 +1,6 @@
 """Run one benchmark phase's commands and print its cost as JSON (does I/O: subprocesses).
 
-`python -m benchmarks.phase PARALLEL JSON_ARGV_LIST`: runs the command lines with at most
+`python -m benchmarks.phase PARALLEL < JSON_ARGV_LIST`: runs the command lines with at most
 PARALLEL at a time (like `xargs -P`) and prints {"wall", "cpu", "rss_mib", "failed"}: wall
 seconds, CPU seconds of all children, the peak RSS of the largest child. A process of its
 own, so the peak RSS is this phase's alone.
@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 def main() -> None:
-    parallel, commands = int(sys.argv[1]), json.loads(sys.argv[2])
+    parallel, commands = int(sys.argv[1]), json.loads(sys.stdin.read())
     start = time.perf_counter()
 
     def run(argv: list[str]) -> int:

@@ -32,8 +32,8 @@ from tests.bench.trivydb import write_db
 
 def phase(label: str, commands: list[list[str]], parallel: int = 1) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.phase", str(parallel), json.dumps(commands)],
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "benchmarks.phase", str(parallel)],
+        input=json.dumps(commands), capture_output=True, text=True, check=True,
     )  # fmt: skip
     cost: dict[str, float] = json.loads(out.stdout)
     print(f"{label:<58} wall {cost['wall']:7.1f}s  CPU {cost['cpu']:7.1f}s  "
