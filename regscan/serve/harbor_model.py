@@ -18,35 +18,14 @@ from job_images.credentials import Credentials
 from job_images.discovery.urls import normalize_registry_url
 from job_images.scanning.scanner import ImageRef
 from regscan.common.errors import InvalidInput
+from regscan.common.harbor_api import from_harbor_severity, to_harbor_severity
 from regscan.common.reports import Report, ScannerInfo, Vulnerability
 from regscan.serve import mime
 
-TO_HARBOR = {
-    "CRITICAL": "Critical",
-    "HIGH": "High",
-    "MEDIUM": "Medium",
-    "LOW": "Low",
-    "UNKNOWN": "Unknown",
-    "NONE": "Unknown",  # a report without findings: Harbor has no "None"
-}
-FROM_HARBOR = {
-    "Critical": "CRITICAL",
-    "High": "HIGH",
-    "Medium": "MEDIUM",
-    "Low": "LOW",
-    "Negligible": "LOW",  # our scale has no Negligible: the nearest above
-    "Unknown": "UNKNOWN",
-}
+__all__ = ["from_harbor_severity", "parse_scan_request", "to_harbor_severity"]
+
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 CAPABILITIES = ("vulnerability", "sbom")
-
-
-def to_harbor_severity(ours: str) -> str:
-    return TO_HARBOR.get(ours.upper(), "Unknown")
-
-
-def from_harbor_severity(theirs: object) -> str:
-    return FROM_HARBOR.get(str(theirs), "UNKNOWN")
 
 
 class RequestRejected(Exception):

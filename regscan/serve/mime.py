@@ -4,17 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-METADATA = "application/vnd.scanner.adapter.metadata+json; version=1.1"
-SCAN_REQUEST = "application/vnd.scanner.adapter.scan.request+json"  # version 1.0 or 1.1
-SCAN_RESPONSE = "application/vnd.scanner.adapter.scan.response+json; version=1.0"
-ERROR = "application/vnd.scanner.adapter.error+json; version=1.0"
-VULN_1_1 = "application/vnd.security.vulnerability.report; version=1.1"
-VULN_1_0 = "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"
-SBOM = "application/vnd.security.sbom.report+json; version=1.0"
-SPDX = "application/spdx+json"
-CYCLONEDX = "application/vnd.cyclonedx+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+from regscan.common.harbor_api import (
+    CYCLONEDX,
+    DOCKER_MANIFEST,
+    ERROR,
+    METADATA,
+    OCI_MANIFEST,
+    SBOM,
+    SCAN_REQUEST,
+    SCAN_RESPONSE,
+    SPDX,
+    VULN_1_0,
+    VULN_1_1,
+)
+
+__all__ = [
+    "CYCLONEDX",
+    "DOCKER_MANIFEST",
+    "ERROR",
+    "METADATA",
+    "OCI_MANIFEST",
+    "SBOM",
+    "SCAN_REQUEST",
+    "SCAN_RESPONSE",
+    "SPDX",
+    "VULN_1_0",
+    "VULN_1_1",
+    "Choice",
+    "choose_report",
+]
 
 CONSUMES = (OCI_MANIFEST, DOCKER_MANIFEST)
 VULN_PRODUCES = (VULN_1_1, VULN_1_0)
