@@ -67,6 +67,7 @@ class ScannerOptions:
     timeout: float = 300.0
     ca_file: str | None = None
     insecure: bool = False
+    url: str | None = None  # the `harbor` adapter: a Harbor Scanner Adapter API server
 
 
 class Scanner(Protocol):

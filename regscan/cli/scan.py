@@ -36,7 +36,18 @@ EXIT_POLICY = 3
 
 
 def add_scan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scanner", default="trivy")
+    p.add_argument(
+        "--scanner",
+        default="trivy",
+        choices=["trivy", "harbor"],
+        help="trivy (default) or harbor: any Harbor Scanner Adapter API server at --scanner-url",
+    )
+    p.add_argument(
+        "--scanner-url",
+        metavar="URL",
+        default=os.environ.get("REGSCAN_SCANNER_URL"),
+        help="the harbor scanner's base URL; its token from $REGSCAN_SCANNER_TOKEN",
+    )
     p.add_argument(
         "--trivy-binary",
         metavar="PATH",
@@ -82,6 +93,7 @@ def scanner_options(
         timeout=args.scan_timeout,
         ca_file=ca_file,
         insecure=insecure,
+        url=getattr(args, "scanner_url", None),
     )
 
 

@@ -32,6 +32,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2, help="scans at once (default 2)")
     p.add_argument("--queue-limit", type=int, default=100, help="scans waiting before 429")
     p.add_argument("--scan-timeout", type=float, default=300.0, metavar="SECONDS")
+    p.add_argument(
+        "--refresh-after",
+        type=int,
+        default=5,
+        metavar="SECONDS",
+        help="Refresh-After of a 302 while a scan runs (default 5)",
+    )
     p.add_argument("--ca-file", metavar="PEM", help="CA bundle for the scanned registries")
     p.add_argument("--insecure", action="store_true", help="skip registry TLS verification")
     p.epilog = f"The API token is read from ${TOKEN_ENV}; unset means no authentication."
@@ -44,6 +51,7 @@ class ServeOptions:
     store: StoreOptions
     scanner: ScannerOptions
     queue_limit: int
+    refresh_after: int
     token: str | None
 
     @classmethod
@@ -55,6 +63,8 @@ class ServeOptions:
             raise InvalidInput("workers", "must be between 1 and 64")
         if args.queue_limit < 1:
             raise InvalidInput("queue-limit", "must be at least 1")
+        if args.refresh_after < 1:
+            raise InvalidInput("refresh-after", "must be at least 1 second")
         if args.scan_timeout <= 0:
             raise InvalidInput("scan-timeout", "must be > 0")
         scanner = ScannerOptions(
@@ -68,7 +78,8 @@ class ServeOptions:
             insecure=args.insecure,
         )
         token = os.environ.get(TOKEN_ENV) or None
-        return cls(host, int(port), StoreOptions.from_args(args), scanner, args.queue_limit, token)
+        store = StoreOptions.from_args(args)
+        return cls(host, int(port), store, scanner, args.queue_limit, args.refresh_after, token)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -84,7 +95,7 @@ def run_serve(args: argparse.Namespace) -> int:
     adapter = open_adapter(options.scanner, store, Policy())
     adapter.prepare()  # the DB once, before the first request
     queue = ScanQueue(adapter, store, options.scanner.parallel, options.queue_limit)
-    app = create_app(queue, options.token)
+    app = create_app(queue, options.token, options.refresh_after)
     if not options.token:
         sys.stderr.write(f"regscan serve: warning: ${TOKEN_ENV} is not set: no authentication\n")
     sys.stderr.write(f"regscan serve: listening on http://{options.host}:{options.port}/api/v1\n")

@@ -3,94 +3,19 @@ registry, real Trivy with the fixture DB; every answer checked against the v1.2 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
 from regscan.common import layout
 from regscan.serve import mime
-from tests.bench import servers
-from tests.bench.catalog import ALPINE, PLANTED
-from tests.bench.images import Pusher, build_image
+from tests.bench.catalog import PLANTED
+from tests.bench.serve import TOKEN, Served
 from tests.harbor_api.schemas import validate
 
-TOKEN = "serve-token-123"
 ALPINE_CVES = {cve for cve, (distro, _, _) in PLANTED.items() if distro == "alpine"}
-
-
-@dataclass
-class Served:
-    url: str
-    out: Path
-    proc: subprocess.Popen[str]
-    registry: servers.Registry
-    digest: str
-
-    def client(self, token: str | None = TOKEN) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30, trust_env=False)
-
-    def scan_request(self, password: str | None = None, digest: str | None = None) -> dict:
-        user, real = self.registry.auth or ("", "")
-        basic = base64.b64encode(f"{user}:{password or real}".encode()).decode()
-        return {
-            "registry": {"url": self.registry.url, "authorization": f"Basic {basic}"},
-            "artifact": {
-                "repository": "team/app",
-                "digest": digest or self.digest,
-                "tag": "1.0",
-                "mime_type": mime.OCI_MANIFEST,
-            },
-        }
-
-
-def start_serve(
-    out: Path, cache: Path, trivy: str, port: int, *extra: str
-) -> subprocess.Popen[str]:
-    argv = [sys.executable, "-m", "regscan", "serve", "--listen", f"127.0.0.1:{port}"]
-    argv += ["--output-dir", str(out), "--cache-dir", str(cache), "--skip-db-update"]
-    argv += ["--trivy-binary", trivy, *extra]
-    env = {**os.environ, "REGSCAN_API_TOKEN": TOKEN}
-    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-        if proc.poll() is not None:
-            raise RuntimeError(f"regscan serve exited: {proc.stderr.read() if proc.stderr else ''}")
-    proc.kill()
-    raise RuntimeError("regscan serve did not answer /healthz within 60 s")
-
-
-@pytest.fixture(scope="module")
-def served(
-    registry_basic: servers.Registry,
-    trivy_cache: Path,
-    trivy_bin: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Served]:
-    pusher = Pusher(registry_basic.url, auth=registry_basic.auth)
-    image = build_image(ALPINE, "linux/amd64")
-    pusher.push_image("team/app", ["1.0"], image)
-    pusher.close()
-    out = tmp_path_factory.mktemp("serve-results")
-    port = servers.free_port()
-    proc = start_serve(out, trivy_cache, trivy_bin, port)
-    yield Served(f"http://127.0.0.1:{port}", out, proc, registry_basic, image.digest)
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def poll(
@@ -149,7 +74,11 @@ def test_scan_flow(served: Served) -> None:
         want = {cve: PLANTED[cve][2].title() for cve in ALPINE_CVES}
         assert {v["id"]: v["severity"] for v in doc["vulnerabilities"]} == want
         assert doc["severity"] == "Critical"
-        assert doc["artifact"] == {"repository": "team/app", "digest": served.digest, "tag": "1.0"}
+        assert doc["artifact"] == {
+            "repository": "team/serve",
+            "digest": served.digests["team/serve"],
+            "tag": "1.0",
+        }
 
         legacy = c.get(f"/api/v1/scan/{scan_id}/report", headers={"Accept": mime.VULN_1_0})
         assert legacy.status_code == 200 and legacy.headers["content-type"] == mime.VULN_1_0
