@@ -67,6 +67,7 @@ def report_answer(job: Job | None, refresh_after: int) -> Answer:
     return Answer(200)
 
 
-def admit(queued: int, limit: int) -> int:
-    """202 when a queue slot is free, else 429 (Harbor retries it later)."""
-    return 202 if queued < limit else 429
+def admit(in_flight: int, capacity: int) -> int:
+    """202 while fewer than `capacity` (workers + queue limit) scans are in flight, else
+    429 (Harbor retries it later)."""
+    return 202 if in_flight < capacity else 429

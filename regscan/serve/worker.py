@@ -3,7 +3,8 @@ through the adapter and the store; the state machine is `jobs.py`).
 
 A scan request whose digest already has a current report in the store (same scanner,
 version and DB) is done at once; otherwise it waits for one of `workers` threads, at
-most `queue_limit` waiting (beyond that `submit` answers 429). Each Trivy call is
+most `queue_limit` waiting: with `workers + queue_limit` scans in flight, `submit` raises
+`QueueFull` (the API's 429). Each Trivy call is
 bounded by the scanner's timeout (`--scan-timeout`).
 """
 
@@ -68,7 +69,9 @@ class ScanQueue:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="regscan-scan")
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, jobs.Job] = OrderedDict()
-        self._waiting = 0
+        self.workers = workers
+        self._waiting = 0  # submitted, no worker yet
+        self._running = 0
 
     def get(self, job_id: str) -> jobs.Job | None:
         with self._lock:
@@ -89,7 +92,7 @@ class ScanQueue:
             self.metrics.scans.labels("from_store").inc()
             return job
         with self._lock:
-            if jobs.admit(self._waiting, self.queue_limit) != 202:
+            if jobs.admit(self._waiting + self._running, self.workers + self.queue_limit) != 202:
                 self.metrics.scans.labels("rejected").inc()
                 raise QueueFull(f"{self._waiting} scans waiting (limit {self.queue_limit})")
             self._waiting += 1
@@ -113,6 +116,7 @@ class ScanQueue:
     def _run(self, job_id: str, credentials: Credentials | None) -> None:
         with self._lock:
             self._waiting -= 1
+            self._running += 1
             self.metrics.queued.set(self._waiting)
         job = self._move(job_id, jobs.State.RUNNING)
         self.metrics.running.inc()
@@ -131,6 +135,8 @@ class ScanQueue:
             self._move(job_id, jobs.State.DONE)
             self.metrics.scans.labels("scanned").inc()
         finally:
+            with self._lock:
+                self._running -= 1
             self.metrics.running.dec()
 
     def close(self) -> None:

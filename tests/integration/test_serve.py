@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from regscan.common import layout
 from regscan.serve import mime
 from tests.bench.catalog import PLANTED
-from tests.bench.serve import TOKEN, Served
+from tests.bench.images import Content, Package, Pusher, build_image
+from tests.bench.serve import TOKEN, Served, start_serve
 from tests.harbor_api.schemas import validate
 
 ALPINE_CVES = {cve for cve, (distro, _, _) in PLANTED.items() if distro == "alpine"}
@@ -149,3 +151,36 @@ def test_unknown_id_and_failed_scan(served: Served) -> None:
         metrics = c.get("/metrics").text
     assert 'regscan_serve_scans_total{outcome="failed"}' in metrics
     assert not (served.out / layout.report_key(missing)).exists()
+
+
+def test_queue_limit_answers_429(
+    served: Served, trivy_cache: Path, trivy_bin: str, tmp_path: Path
+) -> None:
+    """One worker, one waiting slot: of three new digests posted at once, the third gets 429."""
+    pusher = Pusher(served.registry.url, auth=served.registry.auth)
+    digests = []
+    for i in range(3):
+        content = Content("alpine", "3.18.4", [Package("zlib", f"1.2.{i}-r9")])
+        digests.append(pusher.push_image(f"team/q{i}", ["1.0"], build_image(content)))
+    pusher.close()
+    url, proc = start_serve(
+        tmp_path, trivy_cache, trivy_bin, "--workers", "1", "--queue-limit", "1"
+    )
+    small = Served(url, tmp_path, proc, served.registry, {})
+    try:
+        with small.client() as c:
+            answers = [
+                c.post(
+                    "/api/v1/scan",
+                    json=small.scan_request(digest=d, repository=f"team/q{i}"),
+                )
+                for i, d in enumerate(digests)
+            ]
+            codes = [r.status_code for r in answers]
+            assert codes == [202, 202, 429], codes  # one running, one waiting, one refused
+            refused = answers[2]
+            assert refused.headers["Retry-After"] and refused.headers["content-type"] == mime.ERROR
+            validate(refused.json(), "ErrorResponse")
+            assert 'outcome="rejected"' in c.get("/metrics").text
+    finally:
+        small.stop()
