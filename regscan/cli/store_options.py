@@ -66,3 +66,4 @@ class StoreOptions:
         if not self.output_dir:
             raise InvalidInput("output-dir", "give --output-dir or --s3-endpoint")
         return FilesystemStore(Path(self.output_dir))
+
