@@ -68,6 +68,7 @@ class ScannerOptions:
     ca_file: str | None = None
     insecure: bool = False
     server: bool = True  # Trivy: one `trivy server` per run (DB and layer cache shared)
+    url: str | None = None  # the `harbor` adapter: a Harbor Scanner Adapter API server
 
 
 class Scanner(Protocol):

@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     check_cmd.add_options(p)
     p.set_defaults(handler=check_cmd.run_check)
 
+    from regscan.cli import serve as serve_cmd
+
+    p = sub.add_parser("serve", help="serve the Harbor Scanner Adapter API v1.2 (Harbor's scanner)")
+    serve_cmd.add_options(p)
+    p.set_defaults(handler=serve_cmd.run_serve)
+
     p = sub.add_parser("job", help="entrypoints the controller's Jobs run")
     jobs = p.add_subparsers(dest="job", required=True, parser_class=_CommandParser)
     j = jobs.add_parser("scan", help="scan one shard of a run (contract in $REGSCAN_JOB)")

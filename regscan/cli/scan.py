@@ -41,7 +41,18 @@ log = logging.getLogger("regscan.scan")
 
 
 def add_scan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scanner", default="trivy", help="the scanner adapter to use")
+    p.add_argument(
+        "--scanner",
+        default="trivy",
+        choices=["trivy", "harbor"],
+        help="trivy (default) or harbor: any Harbor Scanner Adapter API server at --scanner-url",
+    )
+    p.add_argument(
+        "--scanner-url",
+        metavar="URL",
+        default=os.environ.get("REGSCAN_SCANNER_URL"),
+        help="the harbor scanner's base URL; its token from $REGSCAN_SCANNER_TOKEN",
+    )
     p.add_argument(
         "--trivy-binary",
         metavar="PATH",
@@ -127,6 +138,7 @@ def scanner_options(
         timeout=args.scan_timeout,
         ca_file=ca_file,
         insecure=insecure,
+        url=getattr(args, "scanner_url", None),
     )
 
 

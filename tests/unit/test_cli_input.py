@@ -119,7 +119,7 @@ def test_expired_allow_entry_is_warned_about(
 ) -> None:
     code, err = _run(
         ["scan", "--registry", DEAD, "--output-dir", str(tmp_path), "--retries", "0",
-         "--allow", "CVE-2020-1:2020-01-01", "--scanner", "nope"],
+         "--allow", "CVE-2020-1:2020-01-01", "--scanner", "harbor"],
         capsys,
     )  # fmt: skip
     assert "--allow CVE-2020-1 expired on 2020-01-01" in caplog.text

@@ -11,7 +11,7 @@ from job_images.scanning.scanner import Scanner, ScannerOptions
 from job_images.store.protocol import ObjectStore
 from regscan.common.errors import InvalidInput
 
-SCANNERS = ("trivy",)
+SCANNERS = ("trivy", "harbor")
 
 
 def get_scanner(name: str, options: ScannerOptions | None = None) -> Scanner:
@@ -24,7 +24,13 @@ def get_scanner(name: str, options: ScannerOptions | None = None) -> Scanner:
 
 
 def get_adapter(name: str, options: ScannerOptions | None = None) -> ScannerAdapter:
-    """An unconfigured adapter over the scanner registered under `name`."""
+    """An unconfigured adapter over the scanner registered under `name`; `harbor` is a
+    client of a Harbor Scanner Adapter API server at `options.url`."""
+    if name == "harbor":
+        from job_images.scanning.adapters.harbor_remote import HarborRemoteAdapter
+
+        o = options or ScannerOptions()
+        return HarborRemoteAdapter(o.url or "", o.timeout)
     return ScanAdapter(get_scanner(name, options))
 
 
@@ -33,6 +39,12 @@ def check_options(options: ScannerOptions) -> ScannerOptions:
         raise InvalidInput("parallel", "must be between 1 and 64")
     if options.skip_db_update and not options.cache_dir:
         raise InvalidInput("skip-db-update", "needs --cache-dir with a prepared DB")
+    if options.name not in SCANNERS:
+        raise InvalidInput(
+            "scanner", f"unknown scanner {options.name!r} (available: {', '.join(SCANNERS)})"
+        )
+    if options.name == "harbor" and not options.url:
+        raise InvalidInput("scanner-url", "--scanner harbor needs --scanner-url URL")
     return options
 
 

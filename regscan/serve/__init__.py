@@ -1,0 +1,1 @@
+"""`regscan serve`: the Harbor Scanner Adapter API v1.2 over regscan's scanner and store."""

@@ -1,0 +1,127 @@
+"""The HTTP edge of `regscan serve`: Starlette routes of the Harbor Scanner Adapter API v1.2
+(I/O; decisions in `mime.py`, `jobs.py`, `harbor_model.py`, `auth.py`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from job_images.scanning import artifacts
+from regscan.serve import harbor_model, jobs, mime
+from regscan.serve.auth import authorized
+from regscan.serve.worker import QueueFull, ScanQueue
+
+REFRESH_AFTER = 5  # seconds Harbor waits before asking for a report again
+OPEN_PATHS = ("/healthz", "/metrics")
+
+
+def _json(
+    doc: Any, status: int, media_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(json.dumps(doc), status, headers=headers, media_type=media_type)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return _json(harbor_model.error(message), status, mime.ERROR, headers)
+
+
+def create_app(
+    queue: ScanQueue, token: str | None, refresh_after: int = REFRESH_AFTER
+) -> Starlette:
+    async def metadata(request: Request) -> Response:
+        info = await run_in_threadpool(queue.adapter.metadata)
+        return _json(harbor_model.metadata(info), 200, mime.METADATA)
+
+    async def scan(request: Request) -> Response:
+        if not mime.is_scan_request(request.headers.get("content-type")):
+            return _error(400, "Content-Type must be " + mime.SCAN_REQUEST + "; version=1.1")
+        try:
+            order = harbor_model.parse_scan_request(await request.body())
+        except harbor_model.RequestRejected as exc:
+            return _error(exc.status, exc.message)
+        try:
+            job = await run_in_threadpool(queue.submit, order)
+        except QueueFull as exc:
+            return _error(
+                429, f"too many scans waiting ({exc}); retry later", {"Retry-After": "30"}
+            )
+        return _json({"id": job.id}, 202, mime.SCAN_RESPONSE)
+
+    async def report(request: Request) -> Response:
+        choice = mime.choose_report(
+            request.headers.get("accept"), request.query_params.get("sbom_media_type")
+        )
+        job = queue.get(request.path_params["scan_request_id"])
+        answer = jobs.report_answer(job, refresh_after)
+        if answer.status == 404:
+            return _error(404, answer.message)
+        if choice.status != 200:
+            return _error(choice.status, choice.message)
+        if answer.status == 302:
+            headers = {"Refresh-After": str(answer.refresh_after), "Location": str(request.url)}
+            return Response(status_code=302, headers=headers)
+        if answer.status == 500:
+            return _error(500, answer.message)
+        assert job is not None
+        return await run_in_threadpool(_render, job, choice.media_type)
+
+    def _render(job: jobs.Job, media_type: str) -> Response:
+        stored = artifacts.load_report(queue.store, job.image.digest)
+        if stored is None:
+            return _error(500, "the report is no longer in the store; send the scan again")
+        if media_type != mime.SBOM:
+            return _json(harbor_model.vulnerability_report(stored, job.image), 200, media_type)
+        sbom = artifacts.load_sbom(queue.store, job.image.digest)
+        if sbom is None:
+            return _error(500, "no SBOM stored for this digest; send the scan again")
+        doc = harbor_model.sbom_report(json.loads(sbom), stored, job.image)
+        return _json(doc, 200, mime.SBOM)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(queue.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = exc.detail if isinstance(exc, HTTPException) else "internal server error"
+        return _error(status, str(detail))
+
+    async def guard(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if token and request.url.path not in OPEN_PATHS and not authorized(request.headers, token):
+            response = _error(
+                401, "missing or wrong token (Bearer, Basic password or X-ScannerAdapter-API-Key)"
+            )
+            response.headers["WWW-Authenticate"] = 'Bearer realm="regscan"'
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "other")
+        queue.metrics.requests.labels(path, str(response.status_code)).inc()
+        return response
+
+    app = Starlette(
+        routes=[
+            Route("/api/v1/metadata", metadata, methods=["GET"]),
+            Route("/api/v1/scan", scan, methods=["POST"]),
+            Route("/api/v1/scan/{scan_request_id}/report", report, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: http_error},
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)],
+    )
+
+    return app
