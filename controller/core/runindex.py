@@ -64,6 +64,8 @@ def merge_run(
             "tags": entry.tags,
             "platform": entry.platform,
             "index_digest": entry.index_digest,
+            "os_version": entry.os_version,
+            "os_features": entry.os_features,
         }
         new = fresh.get(entry.digest)
         if new is not None and (new.status == "ok" or entry.digest not in carried):

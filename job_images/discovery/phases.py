@@ -116,12 +116,21 @@ def unknown_digests(refs: Iterable[TagRef], *known: Container[str]) -> list[tupl
 def manifest_entry(info: ManifestInfo, config_platform: Platform | None = None) -> ManifestEntry:
     """The cache entry of a parsed manifest; an image needs its config's platform."""
     if info.kind == "index":
-        children = [ChildEntry(digest=c.digest, platform=str(c.platform)) for c in info.children]
+        children = [
+            ChildEntry(
+                digest=c.digest, platform=str(c.platform), osFeatures=list(c.platform.os_features)
+            )
+            for c in info.children
+        ]
         return ManifestEntry(kind="index", children=children)
     if info.kind == "image":
         if config_platform is None:
             raise MalformedManifest("image config has no os/architecture")
-        return ManifestEntry(kind="image", platform=str(config_platform))
+        return ManifestEntry(
+            kind="image",
+            platform=str(config_platform),
+            osFeatures=list(config_platform.os_features),
+        )
     return ManifestEntry(kind="artifact")
 
 
@@ -135,8 +144,11 @@ def assemble(
     images: dict[tuple[str, str], ImageEntry] = {}
     manifests: dict[str, ManifestEntry] = {}
 
-    def add(ref: TagRef, digest: str, platform: str, index: str | None) -> None:
-        if not platform_allowed(split_platform(platform), list(platforms)):
+    def add(
+        ref: TagRef, digest: str, platform: str, index: str | None, features: list[str]
+    ) -> None:
+        parsed = split_platform(platform)
+        if not platform_allowed(parsed, list(platforms)):
             return
         entry = images.get((ref.repository, digest))
         if entry is None:
@@ -147,6 +159,8 @@ def assemble(
                 digest=digest,
                 platform=platform,
                 indexDigest=index,
+                osVersion=parsed.os_version or None,
+                osFeatures=features,
             )
         if ref.tag not in entry.tags:
             entry.tags.append(ref.tag)
@@ -160,9 +174,9 @@ def assemble(
         manifests[ref.digest] = cached
         if cached.kind == "index":
             for child in cached.children:
-                add(ref, child.digest, child.platform, ref.digest)
+                add(ref, child.digest, child.platform, ref.digest, child.os_features)
         elif cached.kind == "image" and cached.platform:
-            add(ref, ref.digest, cached.platform, None)
+            add(ref, ref.digest, cached.platform, None, cached.os_features)
     for entry in images.values():
         entry.tags.sort()
     ordered = sorted(images.values(), key=lambda e: (e.repository, e.platform, e.digest))

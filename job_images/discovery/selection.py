@@ -60,7 +60,7 @@ def selectors(
 
 def platforms(specs: Sequence[PlatformSpec], field: str = "spec.platforms") -> list[Platform]:
     return [
-        validate_platform(p.os, p.arch, p.variant or "", field=f"{field}[{i}]")
+        validate_platform(p.os, p.arch, p.variant or "", p.osVersion or "", field=f"{field}[{i}]")
         for i, p in enumerate(specs)
     ]
 

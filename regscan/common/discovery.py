@@ -16,8 +16,10 @@ class ImageEntry(_Model):
     repository: str
     tags: list[str]
     digest: str
-    platform: str
+    platform: str  # os/arch[/variant][:os.version]
     index_digest: str | None = Field(default=None, alias="indexDigest")
+    os_version: str | None = Field(default=None, alias="osVersion")
+    os_features: list[str] = Field(default_factory=list, alias="osFeatures")
 
     @property
     def ref(self) -> str:
@@ -27,6 +29,7 @@ class ImageEntry(_Model):
 class ChildEntry(_Model):
     digest: str
     platform: str
+    os_features: list[str] = Field(default_factory=list, alias="osFeatures")
 
 
 class ManifestEntry(_Model):
@@ -34,6 +37,7 @@ class ManifestEntry(_Model):
 
     kind: str  # image | index | artifact
     platform: str | None = None
+    os_features: list[str] = Field(default_factory=list, alias="osFeatures")
     children: list[ChildEntry] = Field(default_factory=list)
 
 

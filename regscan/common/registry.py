@@ -38,6 +38,11 @@ class PlatformSpec(_Model):
     os: str = Field(min_length=1, max_length=32)
     arch: str = Field(min_length=1, max_length=32)
     variant: str | None = Field(default=None, max_length=16)
+    osVersion: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Windows os.version; matches it and its longer forms (10.0.17763.*)",
+    )
 
 
 class ScanSpec(_Model):

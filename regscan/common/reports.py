@@ -109,9 +109,11 @@ class RunImage(_Model):
     repository: str
     tags: list[str]
     digest: str
-    platform: str
+    platform: str  # os/arch[/variant][:os.version]
     status: str  # ok | failed
     index_digest: str | None = Field(default=None, alias="indexDigest")  # its multi-arch index
+    os_version: str | None = Field(default=None, alias="osVersion")
+    os_features: list[str] = Field(default_factory=list, alias="osFeatures")
     reused: bool = False
     error: str | None = None
     error_code: str | None = Field(default=None, alias="errorCode")
@@ -132,6 +134,8 @@ class RunImage(_Model):
                 "digest": image.digest,
                 "platform": image.platform,
                 "indexDigest": image.index_digest,
+                "osVersion": image.os_version,
+                "osFeatures": image.os_features,
                 "status": status,
                 **fields,
             }
