@@ -8,10 +8,10 @@ config blob of a single-arch image) -> `manifest_entry`; then `assemble`.
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from job_images.discovery.manifests import MalformedManifest, ManifestInfo
-from job_images.discovery.names import is_glob, matches, valid_repository, valid_tag
+from job_images.discovery.names import hub_name, is_glob, matches, valid_repository, valid_tag
 from job_images.discovery.platforms import Platform, platform_allowed, split_platform
 from job_images.discovery.spec import RepositorySelector
 from job_images.discovery.tags import select_recent
@@ -51,9 +51,11 @@ class Assembly:
     manifests: dict[str, ManifestEntry]  # digest of every tag that resolved
 
 
-def effective_selectors(selectors: Sequence[RepositorySelector]) -> list[RepositorySelector]:
-    """No selector means the whole catalog."""
-    return list(selectors) or [EVERYTHING]
+def effective_selectors(
+    selectors: Sequence[RepositorySelector], host: str = ""
+) -> list[RepositorySelector]:
+    """No selector means the whole catalog; Docker Hub's short names mean `library/…`."""
+    return [replace(s, pattern=hub_name(host, s.pattern)) for s in selectors] or [EVERYTHING]
 
 
 def needs_catalog(selectors: Sequence[RepositorySelector]) -> bool:

@@ -95,7 +95,7 @@ class _Run:
         self.api.ping()  # unreachable / wrong credentials fail the run here
         result = DiscoveryResult()
         with ThreadPoolExecutor(max_workers=self.spec.options.concurrency) as pool:
-            selectors = effective_selectors(self.spec.selectors)
+            selectors = effective_selectors(self.spec.selectors, self.api.host)
             explicit = not needs_catalog(selectors)
             names = [s.pattern for s in selectors] if explicit else self.api.catalog()
             selection = select_repositories(names, selectors)

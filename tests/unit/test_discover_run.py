@@ -219,3 +219,19 @@ def test_a_given_client_is_not_closed() -> None:
     fake.image("app", ["v1"])
     run(fake, "app")
     assert fake.closed is False
+
+
+def test_docker_hub_short_names_mean_library() -> None:
+    hub = FakeRegistry("registry-1.docker.io")
+    hub.image("library/busybox", ["1.36"], salt="busybox")
+    hub.image("bitnami/redis", ["7"], salt="redis")
+    result = run(hub, "busybox", "bitnami/redis")
+    assert sorted((i.repository, i.tags[0]) for i in result.images) == [
+        ("bitnami/redis", "7"),
+        ("library/busybox", "1.36"),
+    ]
+    assert hub.count("catalog") == 0  # explicit names never list the catalog
+    elsewhere = FakeRegistry()
+    elsewhere.image("library/busybox", ["1.36"], salt="busybox")
+    with pytest.raises(RegistryError):  # no mapping outside Docker Hub: no such repository
+        run(elsewhere, "busybox")

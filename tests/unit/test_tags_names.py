@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from job_images.discovery.names import matches, valid_repository, valid_tag, validate_pattern
+from job_images.discovery.names import (
+    hub_name,
+    matches,
+    valid_repository,
+    valid_tag,
+    validate_pattern,
+)
 from job_images.discovery.tags import parse_semver, select_recent
 from regscan.common.errors import InvalidInput
 
@@ -96,3 +102,22 @@ def test_glob(pattern: str, name: str, ok: bool) -> None:
 def test_bad_pattern(pattern: str) -> None:
     with pytest.raises(InvalidInput, match="repository"):
         validate_pattern(pattern)
+
+
+@pytest.mark.parametrize(
+    ("host", "name", "expected"),
+    [
+        ("registry-1.docker.io", "busybox", "library/busybox"),
+        ("docker.io", "busybox", "library/busybox"),
+        ("index.docker.io:443", "alpine", "library/alpine"),
+        ("Registry-1.Docker.io", "alpine", "library/alpine"),
+        ("registry-1.docker.io", "bitnami/redis", "bitnami/redis"),
+        ("registry-1.docker.io", "library/busybox", "library/busybox"),
+        ("registry-1.docker.io", "busy*", "busy*"),  # a glob needs the catalog anyway
+        ("ghcr.io", "busybox", "busybox"),
+        ("docker.io:5000", "busybox", "busybox"),
+        ("127.0.0.1:5000", "busybox", "busybox"),
+    ],
+)
+def test_docker_hub_short_names(host: str, name: str, expected: str) -> None:
+    assert hub_name(host, name) == expected
