@@ -10,12 +10,20 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from job_images.discovery.celfilter import ConditionError
 from job_images.discovery.manifests import MalformedManifest, ManifestInfo
 from job_images.discovery.names import hub_name, is_glob, matches, valid_repository, valid_tag
 from job_images.discovery.platforms import Platform, platform_allowed, split_platform
 from job_images.discovery.spec import RepositorySelector
 from job_images.discovery.tags import select_recent
-from regscan.common.discovery import ChildEntry, DiscoveryError, ImageEntry, ManifestEntry
+from regscan.common.discovery import (
+    ChildEntry,
+    DiscoveryError,
+    FilterErrors,
+    ImageEntry,
+    ManifestEntry,
+)
+from regscan.common.errors import TagFilterFailed
 
 EVERYTHING = RepositorySelector("**")
 
@@ -43,6 +51,8 @@ class TagListing:
     listed: int  # tags the registry returned
     errors: list[DiscoveryError] = field(default_factory=list)
     filter_errors: int = 0  # CEL evaluation errors (each counted as no match)
+    # condition -> (tags it failed on, one "TAG: message")
+    condition_errors: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,17 +103,47 @@ def filter_tags(repository: str, selector: RepositorySelector, tags: Sequence[st
                 DiscoveryError(repository=repository, tag=tag[:200], message="invalid tag name")
             )
     filter_errors = 0
+    failed: dict[str, tuple[int, str]] = {}
     if selector.tag_filter is not None:
         kept: list[str] = []
         for tag in good:
             verdict = selector.tag_filter.evaluate(repository, tag)
             filter_errors += len(verdict.errors)
+            for err in verdict.errors:
+                if selector.strict:
+                    raise TagFilterFailed(strict_message(repository, tag, err))
+                count, example = failed.get(err.condition, (0, f"{tag}: {err.message}"))
+                failed[err.condition] = (count + 1, example)
             if verdict.matched:
                 kept.append(tag)
         good = kept
     good = select_recent(good, selector.max_tags)
     refs = [TagRef(repository, t) for t in good]
-    return TagListing(refs, len(tags), errors, filter_errors)
+    return TagListing(refs, len(tags), errors, filter_errors, failed)
+
+
+def strict_message(repository: str, tag: str, err: ConditionError) -> str:
+    return (
+        f"tag filter: condition {err.condition!r} failed on {repository}:{tag}: {err.message} "
+        "(strict filters: fix the expression, or drop --strict-filters / "
+        "spec.repositories[].strict to count such tags as no match)"
+    )
+
+
+def merge_filter_errors(
+    total: dict[tuple[str, str], tuple[int, str]], pattern: str, listing: TagListing
+) -> None:
+    """Add one repository's per-condition failures under its repository entry."""
+    for condition, (count, example) in listing.condition_errors.items():
+        before, first = total.get((pattern, condition), (0, example))
+        total[(pattern, condition)] = (before + count, first)
+
+
+def filter_error_summary(total: Mapping[tuple[str, str], tuple[int, str]]) -> list[FilterErrors]:
+    return [
+        FilterErrors(repository=pattern, condition=condition, tags=count, example=example[:500])
+        for (pattern, condition), (count, example) in sorted(total.items())
+    ]
 
 
 def unknown_digests(refs: Iterable[TagRef], *known: Container[str]) -> list[tuple[str, str]]:

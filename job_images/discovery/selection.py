@@ -52,7 +52,7 @@ def selectors(
                 repo.matchOperator,
                 field=f"{where}.matchConditions",
             )
-        out.append(RepositorySelector(pattern, tag_filter, max_tags))
+        out.append(RepositorySelector(pattern, tag_filter, max_tags, repo.strict))
     if not out and max_tags is not None:
         out = [RepositorySelector("**", None, max_tags)]
     return out

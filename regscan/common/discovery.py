@@ -47,6 +47,15 @@ class DiscoveryError(_Model):
     message: str
 
 
+class FilterErrors(_Model):
+    """Tags on which one CEL condition failed to evaluate (each counted as no match)."""
+
+    repository: str  # the repository entry (name or glob) the condition belongs to
+    condition: str
+    tags: int
+    example: str  # one failure: "TAG: message"
+
+
 class DiscoveryStats(_Model):
     requests: dict[str, int] = Field(default_factory=dict)
     repositories: int = 0
@@ -54,6 +63,7 @@ class DiscoveryStats(_Model):
     tags_matched: int = Field(default=0, alias="tagsMatched")
     # tags whose CEL filter raised while evaluating (counted as no match)
     tag_filter_errors: int = Field(default=0, alias="tagFilterErrors")
+    filter_errors: list[FilterErrors] = Field(default_factory=list, alias="filterErrors")
     images: int = 0
     seconds: float = 0.0
 

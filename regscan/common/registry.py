@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from regscan.common.discovery import FilterErrors
 from regscan.common.policy import AllowlistEntry, PolicySpec, Severity
 from regscan.common.reports import Summary as VulnerabilityCounts  # one schema for counts
 
@@ -32,6 +33,11 @@ class RepositorySpec(_Model):
     name: str = Field(min_length=1, max_length=255)
     matchConditions: list[MatchCondition] = Field(default_factory=list, max_length=16)
     matchOperator: Literal["And", "Or"] = "And"
+    strict: bool = Field(
+        default=False,
+        description="fail the run when a condition cannot be evaluated on a tag "
+        "(default: the tag counts as no match, and lastDiscovery.filterErrors counts it)",
+    )
 
 
 class PlatformSpec(_Model):
@@ -91,6 +97,7 @@ class LastDiscovery(_Model):
     repositories: int = 0
     tags: int = 0
     images: int = 0
+    filterErrors: list[FilterErrors] = Field(default_factory=list, max_length=64)
 
 
 class LastScan(_Model):
