@@ -10,6 +10,7 @@ from job_images.discovery.names import (
     validate_pattern,
 )
 from job_images.discovery.tags import parse_semver, select_recent
+from job_images.discovery.urls import normalize_registry_url
 from regscan.common.errors import InvalidInput
 
 
@@ -121,3 +122,18 @@ def test_bad_pattern(pattern: str) -> None:
 )
 def test_docker_hub_short_names(host: str, name: str, expected: str) -> None:
     assert hub_name(host, name) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "base", "host"),
+    [
+        ("docker.io", "https://registry-1.docker.io", "registry-1.docker.io"),
+        ("https://docker.io/", "https://registry-1.docker.io", "registry-1.docker.io"),
+        ("index.docker.io", "https://index.docker.io", "index.docker.io"),
+        ("registry-1.docker.io", "https://registry-1.docker.io", "registry-1.docker.io"),
+        ("ghcr.io", "https://ghcr.io", "ghcr.io"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000", "127.0.0.1:5000"),
+    ],
+)
+def test_registry_urls(url: str, base: str, host: str) -> None:
+    assert normalize_registry_url(url) == (base, host)
