@@ -63,3 +63,4 @@ def test_scan_run_index_lists_filter_errors(
         ("samples/python", "filter-0", 2)
     ]
     assert not index.partial and [i.tags for i in index.images] == [["1.0.0"]]
+    assert "TAG FILTER: filter-0 (samples/python) could not be evaluated on 2 tags" in proc.stdout
