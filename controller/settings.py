@@ -30,7 +30,9 @@ class Settings(BaseSettings):
         default="regscan-s3",
         description="Secret (keys accessKey, secretKey) the Jobs get S3 keys from",
     )
-    poll_seconds: float = Field(default=10.0, description="seconds between two reconcile ticks")
+    poll_seconds: float = Field(
+        default=10.0, gt=0, description="seconds between two reconcile ticks"
+    )
     watch_namespaces: str = Field(
         default="",
         description="comma-separated namespaces whose Registries are watched; empty = all",
@@ -54,9 +56,9 @@ class Settings(BaseSettings):
         "digest starts a rescan run of each Registry whose reports used another DB (0 = never)",
     )
     metrics_port: int = Field(
-        default=8080, description="port of /metrics, /healthz, /readyz; 0 = off"
+        default=8080, ge=0, le=65535, description="port of /metrics, /healthz, /readyz; 0 = off"
     )
-    lease_seconds: int = Field(default=30, description="leader-election Lease duration")
+    lease_seconds: int = Field(default=30, ge=1, description="leader-election Lease duration")
     kubeconfig: str | None = Field(
         default=None,
         description="kubeconfig file; unset = in-cluster, else $KUBECONFIG/~/.kube/config",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,9 @@ from tests.bench.catalog import SampleCatalog, fixture_db, push_samples
 from tests.bench.images import Pusher
 from tests.bench.trivydb import db_artifact_layer, write_db
 
-TIERS = ("unit", "integration", "envtest", "kind")
+TIERS = ("unit", "integration", "image", "envtest", "kind")
+# Figures a tier reports (image size, build time): printed under its line in the summary.
+TIER_NOTES = pytest.StashKey[list[tuple[str, str]]]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -50,6 +52,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(line)
         for reason in sorted(reasons[tier])[:3]:
             terminalreporter.write_line(f"{'':12s} skip reason: {reason}")
+        for noted, note in terminalreporter.config.stash.get(TIER_NOTES, []):
+            if noted == tier:
+                terminalreporter.write_line(f"{'':12s} {note}")
+
+
+@pytest.fixture(scope="session")
+def tier_note(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """`tier_note(tier, line)`: a figure printed under the tier's line in the summary."""
+    notes = request.config.stash.setdefault(TIER_NOTES, [])
+    return lambda tier, line: notes.append((tier, line))
 
 
 def _start(factory, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -136,3 +148,12 @@ def workdir(tmp_path: Path) -> Path:
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+@pytest.fixture(autouse=True)
+def _stop_trivy_servers() -> Iterator[None]:
+    """In-process scans start a `trivy server` per adapter; end them with each test."""
+    yield
+    from job_images.scanning.adapters.trivy_server import stop_all
+
+    stop_all()

@@ -19,6 +19,7 @@ def digests_to_scan(
     `stale_before` (ISO time): a report made with a DB updated before it is queued
     again, so a DB update is noticed even when no new digest shows it.
     """
+
     def needs(digest: str) -> bool:
         info = known.get(digest)
         if info is None:

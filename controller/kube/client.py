@@ -9,6 +9,7 @@ errors are re-raised as `KubeError` naming the method, path and status.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Protocol
 
 from controller.api import labels as L
@@ -32,6 +33,15 @@ class KubeError(OperationalError):
     @property
     def retryable(self) -> bool:
         return self.status in (0, 409, 429) or self.status >= 500
+
+
+class KubeConfigError(KubeError):
+    """No usable kubeconfig or in-cluster configuration; `detail` says why."""
+
+    def __init__(self, detail: str) -> None:
+        OperationalError.__init__(self, f"kubernetes configuration: {detail}")
+        self.status = 0
+        self.detail = detail
 
 
 class KubeApi(Protocol):
@@ -60,15 +70,20 @@ class KubeClient:
         from kubernetes import config as _config
 
         config: Any = _config  # untyped library functions
-        try:
-            if kubeconfig:
+        if kubeconfig:  # named: that file or an error, no fallback
+            if not os.path.isfile(kubeconfig):
+                raise KubeConfigError(f"{kubeconfig}: no such file")
+            try:
                 return cls(config.new_client_from_config(kubeconfig))
+            except Exception as exc:  # the library's, YAML's, OS errors: all "unusable file"
+                raise KubeConfigError(f"{kubeconfig}: {_first_line(exc)}") from exc
+        try:
             config.load_incluster_config()
         except config.ConfigException:
             try:
                 return cls(config.new_client_from_config())
-            except (config.ConfigException, OSError) as exc:
-                raise KubeError("configuration", 0, str(exc)) from exc
+            except Exception as exc:  # as above
+                raise KubeConfigError(_first_line(exc)) from exc
         return cls(client.ApiClient())
 
     def _call(
@@ -159,6 +174,10 @@ class KubeClient:
             patch,
             "application/merge-patch+json",
         )
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _message(data: bytes) -> str:

@@ -67,6 +67,7 @@ class ScannerOptions:
     timeout: float = 300.0
     ca_file: str | None = None
     insecure: bool = False
+    server: bool = True  # Trivy: one `trivy server` per run (DB and layer cache shared)
 
 
 class Scanner(Protocol):

@@ -16,7 +16,6 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from controller.settings import settings_help
 from regscan import __version__
 from regscan.cli import (
     discover,
@@ -29,7 +28,7 @@ from regscan.cli import (
 )
 from regscan.cli.exits import EPILOG, INVALID_INPUT, OPERATIONAL, HelpFormatter
 from regscan.cli.progress import JsonLogFormatter
-from regscan.common.errors import RegscanError
+from regscan.common.errors import InvalidInput, RegscanError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -66,9 +65,25 @@ def _log_format(p: argparse.ArgumentParser) -> None:
 
 
 def _controller(args: argparse.Namespace) -> int:
-    from controller.app import main as controller_main  # the controller's client libs, lazily
-
+    try:  # the controller's client libraries, lazily: the Job image does not carry them
+        from controller.app import main as controller_main
+    except ImportError as exc:
+        raise InvalidInput(
+            "image",
+            f"the controller's libraries are not installed (no {exc.name or exc}): use the "
+            "controller image (job_images/Dockerfile --target controller) or "
+            "pip install 'regscan[controller]'",
+        ) from exc
     return controller_main()
+
+
+def _controller_help() -> str:
+    """The controller's settings, from its model; a hint where its libraries are missing."""
+    try:
+        from controller.settings import settings_help
+    except ImportError:  # the Job image: no controller extra
+        return "Needs the controller image or: pip install 'regscan[controller]'."
+    return settings_help()
 
 
 class _CommandParser(_Parser):
@@ -129,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "controller",
         help="run the Kubernetes controller (settings from REGSCAN_* variables)",
-        description=settings_help(),
+        description=_controller_help(),
     )
     p.set_defaults(handler=_controller)
     return parser

