@@ -8,7 +8,9 @@ counted as reused), else a failed entry saying no shard reported it.
 
 from __future__ import annotations
 
-from regscan.common.discovery import ImageEntry
+from collections.abc import Sequence
+
+from regscan.common.discovery import FilterErrors, ImageEntry
 from regscan.common.policy import PolicySpec
 from regscan.common.reports import RunImage, RunIndex, ScannerInfo, mark_partial
 
@@ -42,6 +44,7 @@ def merge_run(
     policy_hash: str | None = None,
     policy: PolicySpec | None = None,
     discovery_errors: int = 0,
+    filter_errors: Sequence[FilterErrors] = (),
 ) -> RunIndex:
     fresh: dict[str, RunImage] = {}
     for shard in shards:
@@ -64,6 +67,8 @@ def merge_run(
             "tags": entry.tags,
             "platform": entry.platform,
             "index_digest": entry.index_digest,
+            "os_version": entry.os_version,
+            "os_features": entry.os_features,
         }
         new = fresh.get(entry.digest)
         if new is not None and (new.status == "ok" or entry.digest not in carried):
@@ -77,6 +82,7 @@ def merge_run(
     # per unique digest: shared content counted once (keeps policy); partial when an
     # image failed or discovery had errors
     merged = mark_partial(merged.counted(), discovery_errors)
+    merged.filter_errors = list(filter_errors)
     merged.scanner = newest_scanner(
         [i.scanned_with for i in outcome.values() if i.scanned_with is not None]
     )

@@ -96,6 +96,7 @@ def _scan_decision(ctx: RunContext, disc_job: JobObs) -> Decision:
         repositories=found.stats.repositories,
         tags=found.stats.tags,
         images=len(found.images),
+        filterErrors=found.stats.filter_errors[:64],
     )
     out = Decision(fields=(("lastDiscovery", last_discovery),))
     scan_job = scan_job_of(ctx.jobs, ctx.reg, run)
@@ -203,6 +204,7 @@ def finish_run(ctx: RunContext, run: str, job: JobObs | None, data: RunData) -> 
         builders.policy_hash(ctx.spec),
         ctx.spec.policy,
         discovery_errors=len(data.discovery.errors),
+        filter_errors=data.discovery.stats.filter_errors,
     )
     key = layout.under(ctx.reg.namespace, layout.run_index_key(run))
     last, vulns, policy = summarize_run(merged, start)

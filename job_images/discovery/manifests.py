@@ -18,6 +18,7 @@ INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
 IMAGE_CONFIG_TYPES = frozenset(
     {"application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"}
 )
+LAYER_PREFIXES = ("application/vnd.oci.image.layer.", "application/vnd.docker.image.rootfs.")
 ACCEPT = ", ".join([OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # the distribution spec's recommended limit
 
@@ -80,9 +81,19 @@ def parse_manifest(body: bytes, content_type: str = "", expected_digest: str = "
             raise MalformedManifest("image manifest has no valid config descriptor")
         if not isinstance(doc.get("layers"), list):
             raise MalformedManifest("image manifest has no layers list")
-        kind = "image" if config.get("mediaType") in IMAGE_CONFIG_TYPES else "artifact"
+        image_config = config.get("mediaType") in IMAGE_CONFIG_TYPES
+        kind = "image" if image_config and _filesystem_layers(doc["layers"]) else "artifact"
         return ManifestInfo(digest, media_type, kind, config_digest=str(config["digest"]))
     raise MalformedManifest(f"unsupported media type {media_type!r}")
+
+
+def _filesystem_layers(layers: list[Any]) -> bool:
+    """Are these an image's filesystem layers? Cosign signatures and attestations and
+    BuildKit's in-toto attestations use an image config over non-filesystem layers."""
+    return all(
+        isinstance(layer, dict) and str(layer.get("mediaType", "")).startswith(LAYER_PREFIXES)
+        for layer in layers
+    )
 
 
 def _children(doc: dict[str, Any]) -> tuple[Child, ...]:

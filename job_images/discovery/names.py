@@ -72,3 +72,20 @@ def validate_pattern(pattern: str) -> str:
 
 def matches(pattern: str, name: str) -> bool:
     return glob_regex(pattern).match(name) is not None if is_glob(pattern) else pattern == name
+
+
+DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+
+
+def is_docker_hub(host: str) -> bool:
+    """Is `host` (host[:port]) Docker Hub?"""
+    name, _, port = host.lower().partition(":")
+    return name in DOCKER_HUB_HOSTS and port in ("", "443")
+
+
+def hub_name(host: str, name: str) -> str:
+    """Docker Hub's official images live under `library/`: `busybox` means
+    `library/busybox` there (as `docker pull busybox` does); elsewhere names are kept."""
+    if is_docker_hub(host) and "/" not in name and not is_glob(name):
+        return f"library/{name}"
+    return name

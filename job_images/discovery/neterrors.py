@@ -102,13 +102,24 @@ _REASONS = {
 }
 
 
+_CATALOG_REFUSED = {
+    401: "catalog unavailable (unauthorized)",
+    403: "catalog unavailable (forbidden)",
+    404: "catalog unavailable (not found)",
+}
+
+
 def describe_status(kind: str, method: str, path: str, resp: httpx.Response) -> str:
     """One line for an HTTP error answer, naming the endpoint, the status's meaning and
     the registry's error code."""
     status = resp.status_code
     what = _REASONS.get(status, "server error" if status >= 500 else "request failed")
-    if status == 404 and kind == "catalog":
-        what = "not found: the registry has no catalog API; name repositories with --repository"
+    if kind == "catalog" and status in (401, 403, 404):
+        what = (
+            f"{_CATALOG_REFUSED[status]}: this registry does not list its repositories to these "
+            "credentials (Docker Hub, GHCR, ECR and GCR never do); name repositories "
+            "explicitly, without wildcards (--repository NAME or spec.repositories[].name)"
+        )
     elif status == 404 and kind == "tags":
         what = "not found: no such repository"
     elif status == 404 and kind in ("head", "get"):

@@ -8,14 +8,22 @@ config blob of a single-arch image) -> `manifest_entry`; then `assemble`.
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from job_images.discovery.celfilter import ConditionError
 from job_images.discovery.manifests import MalformedManifest, ManifestInfo
-from job_images.discovery.names import is_glob, matches, valid_repository, valid_tag
+from job_images.discovery.names import hub_name, is_glob, matches, valid_repository, valid_tag
 from job_images.discovery.platforms import Platform, platform_allowed, split_platform
 from job_images.discovery.spec import RepositorySelector
 from job_images.discovery.tags import select_recent
-from regscan.common.discovery import ChildEntry, DiscoveryError, ImageEntry, ManifestEntry
+from regscan.common.discovery import (
+    ChildEntry,
+    DiscoveryError,
+    FilterErrors,
+    ImageEntry,
+    ManifestEntry,
+)
+from regscan.common.errors import TagFilterFailed
 
 EVERYTHING = RepositorySelector("**")
 
@@ -43,6 +51,8 @@ class TagListing:
     listed: int  # tags the registry returned
     errors: list[DiscoveryError] = field(default_factory=list)
     filter_errors: int = 0  # CEL evaluation errors (each counted as no match)
+    # condition -> (tags it failed on, one "TAG: message")
+    condition_errors: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,9 +61,11 @@ class Assembly:
     manifests: dict[str, ManifestEntry]  # digest of every tag that resolved
 
 
-def effective_selectors(selectors: Sequence[RepositorySelector]) -> list[RepositorySelector]:
-    """No selector means the whole catalog."""
-    return list(selectors) or [EVERYTHING]
+def effective_selectors(
+    selectors: Sequence[RepositorySelector], host: str = ""
+) -> list[RepositorySelector]:
+    """No selector means the whole catalog; Docker Hub's short names mean `library/…`."""
+    return [replace(s, pattern=hub_name(host, s.pattern)) for s in selectors] or [EVERYTHING]
 
 
 def needs_catalog(selectors: Sequence[RepositorySelector]) -> bool:
@@ -91,17 +103,47 @@ def filter_tags(repository: str, selector: RepositorySelector, tags: Sequence[st
                 DiscoveryError(repository=repository, tag=tag[:200], message="invalid tag name")
             )
     filter_errors = 0
+    failed: dict[str, tuple[int, str]] = {}
     if selector.tag_filter is not None:
         kept: list[str] = []
         for tag in good:
             verdict = selector.tag_filter.evaluate(repository, tag)
             filter_errors += len(verdict.errors)
+            for err in verdict.errors:
+                if selector.strict:
+                    raise TagFilterFailed(strict_message(repository, tag, err))
+                count, example = failed.get(err.condition, (0, f"{tag}: {err.message}"))
+                failed[err.condition] = (count + 1, example)
             if verdict.matched:
                 kept.append(tag)
         good = kept
     good = select_recent(good, selector.max_tags)
     refs = [TagRef(repository, t) for t in good]
-    return TagListing(refs, len(tags), errors, filter_errors)
+    return TagListing(refs, len(tags), errors, filter_errors, failed)
+
+
+def strict_message(repository: str, tag: str, err: ConditionError) -> str:
+    return (
+        f"tag filter: condition {err.condition!r} failed on {repository}:{tag}: {err.message} "
+        "(strict filters: fix the expression, or drop --strict-filters / "
+        "spec.repositories[].strict to count such tags as no match)"
+    )
+
+
+def merge_filter_errors(
+    total: dict[tuple[str, str], tuple[int, str]], pattern: str, listing: TagListing
+) -> None:
+    """Add one repository's per-condition failures under its repository entry."""
+    for condition, (count, example) in listing.condition_errors.items():
+        before, first = total.get((pattern, condition), (0, example))
+        total[(pattern, condition)] = (before + count, first)
+
+
+def filter_error_summary(total: Mapping[tuple[str, str], tuple[int, str]]) -> list[FilterErrors]:
+    return [
+        FilterErrors(repository=pattern, condition=condition, tags=count, example=example[:500])
+        for (pattern, condition), (count, example) in sorted(total.items())
+    ]
 
 
 def unknown_digests(refs: Iterable[TagRef], *known: Container[str]) -> list[tuple[str, str]]:
@@ -116,12 +158,21 @@ def unknown_digests(refs: Iterable[TagRef], *known: Container[str]) -> list[tupl
 def manifest_entry(info: ManifestInfo, config_platform: Platform | None = None) -> ManifestEntry:
     """The cache entry of a parsed manifest; an image needs its config's platform."""
     if info.kind == "index":
-        children = [ChildEntry(digest=c.digest, platform=str(c.platform)) for c in info.children]
+        children = [
+            ChildEntry(
+                digest=c.digest, platform=str(c.platform), osFeatures=list(c.platform.os_features)
+            )
+            for c in info.children
+        ]
         return ManifestEntry(kind="index", children=children)
     if info.kind == "image":
         if config_platform is None:
             raise MalformedManifest("image config has no os/architecture")
-        return ManifestEntry(kind="image", platform=str(config_platform))
+        return ManifestEntry(
+            kind="image",
+            platform=str(config_platform),
+            osFeatures=list(config_platform.os_features),
+        )
     return ManifestEntry(kind="artifact")
 
 
@@ -135,8 +186,11 @@ def assemble(
     images: dict[tuple[str, str], ImageEntry] = {}
     manifests: dict[str, ManifestEntry] = {}
 
-    def add(ref: TagRef, digest: str, platform: str, index: str | None) -> None:
-        if not platform_allowed(split_platform(platform), list(platforms)):
+    def add(
+        ref: TagRef, digest: str, platform: str, index: str | None, features: list[str]
+    ) -> None:
+        parsed = split_platform(platform)
+        if not platform_allowed(parsed, list(platforms)):
             return
         entry = images.get((ref.repository, digest))
         if entry is None:
@@ -147,6 +201,8 @@ def assemble(
                 digest=digest,
                 platform=platform,
                 indexDigest=index,
+                osVersion=parsed.os_version or None,
+                osFeatures=features,
             )
         if ref.tag not in entry.tags:
             entry.tags.append(ref.tag)
@@ -160,9 +216,9 @@ def assemble(
         manifests[ref.digest] = cached
         if cached.kind == "index":
             for child in cached.children:
-                add(ref, child.digest, child.platform, ref.digest)
+                add(ref, child.digest, child.platform, ref.digest, child.os_features)
         elif cached.kind == "image" and cached.platform:
-            add(ref, ref.digest, cached.platform, None)
+            add(ref, ref.digest, cached.platform, None, cached.os_features)
     for entry in images.values():
         entry.tags.sort()
     ordered = sorted(images.values(), key=lambda e: (e.repository, e.platform, e.digest))

@@ -31,8 +31,10 @@ from job_images.discovery.phases import (
     TagRef,
     assemble,
     effective_selectors,
+    filter_error_summary,
     filter_tags,
     manifest_entry,
+    merge_filter_errors,
     needs_catalog,
     select_repositories,
     unknown_digests,
@@ -95,7 +97,7 @@ class _Run:
         self.api.ping()  # unreachable / wrong credentials fail the run here
         result = DiscoveryResult()
         with ThreadPoolExecutor(max_workers=self.spec.options.concurrency) as pool:
-            selectors = effective_selectors(self.spec.selectors)
+            selectors = effective_selectors(self.spec.selectors, self.api.host)
             explicit = not needs_catalog(selectors)
             names = [s.pattern for s in selectors] if explicit else self.api.catalog()
             selection = select_repositories(names, selectors)
@@ -125,7 +127,10 @@ class _Run:
         failures: list[RegistryError] = []
         refs: list[TagRef] = []
         stats = result.stats
-        for (name, _), outcome in zip(repos, _pmap(pool, self._list_tags, repos), strict=True):
+        condition_errors: dict[tuple[str, str], tuple[int, str]] = {}
+        for (name, selector), outcome in zip(
+            repos, _pmap(pool, self._list_tags, repos), strict=True
+        ):
             if isinstance(outcome, RegistryError):
                 result.errors.append(DiscoveryError(repository=name, message=str(outcome)))
                 failures.append(outcome)
@@ -134,9 +139,11 @@ class _Run:
             stats.tags += outcome.listed
             stats.tags_matched += len(outcome.refs)
             stats.tag_filter_errors += outcome.filter_errors
+            merge_filter_errors(condition_errors, selector.pattern, outcome)
             refs.extend(outcome.refs)
             self.progress(REPOSITORIES, 1)
             self.progress(TAGS, len(outcome.refs))
+        stats.filter_errors = filter_error_summary(condition_errors)
         if repos and len(failures) == len(repos):
             first = failures[0]
             raise RegistryError(

@@ -52,7 +52,7 @@ def selectors(
                 repo.matchOperator,
                 field=f"{where}.matchConditions",
             )
-        out.append(RepositorySelector(pattern, tag_filter, max_tags))
+        out.append(RepositorySelector(pattern, tag_filter, max_tags, repo.strict))
     if not out and max_tags is not None:
         out = [RepositorySelector("**", None, max_tags)]
     return out
@@ -60,7 +60,7 @@ def selectors(
 
 def platforms(specs: Sequence[PlatformSpec], field: str = "spec.platforms") -> list[Platform]:
     return [
-        validate_platform(p.os, p.arch, p.variant or "", field=f"{field}[{i}]")
+        validate_platform(p.os, p.arch, p.variant or "", p.osVersion or "", field=f"{field}[{i}]")
         for i, p in enumerate(specs)
     ]
 

@@ -17,6 +17,7 @@ class RepositorySelector:
     pattern: str
     tag_filter: TagFilter | None = None
     max_tags: int | None = None
+    strict: bool = False  # a condition that fails to evaluate fails the run
 
 
 @dataclass

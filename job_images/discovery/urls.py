@@ -1,10 +1,16 @@
-"""Registry URLs: scheme://host[:port] from what a user typed (pure)."""
+"""Registry URLs: scheme://host[:port] from what a user typed (pure).
+
+`docker.io` means Docker Hub's API host, `registry-1.docker.io`, as the docker CLI does
+(`docker.io` itself serves no registry API).
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from regscan.common.errors import InvalidInput
+
+DOCKER_HUB_API = "registry-1.docker.io"
 
 
 def normalize_registry_url(url: str, insecure: bool = False) -> tuple[str, str]:
@@ -26,4 +32,6 @@ def normalize_registry_url(url: str, insecure: bool = False) -> tuple[str, str]:
         raise InvalidInput("registry", f"{url!r}: the port must be 1-65535") from exc
     if port == 0:
         raise InvalidInput("registry", f"{url!r}: the port must be 1-65535")
+    if parts.netloc.lower() == "docker.io" and parts.scheme == "https":
+        return f"https://{DOCKER_HUB_API}", DOCKER_HUB_API
     return f"{parts.scheme}://{parts.netloc}", parts.netloc

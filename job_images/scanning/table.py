@@ -59,6 +59,11 @@ def render_table(index: RunIndex) -> str:
             f"PARTIAL RUN: {index.failed} images failed, {index.discovery_errors} "
             "repositories/tags could not be discovered; this is not the whole registry"
         )
+    for failed in index.filter_errors:
+        lines.append(
+            f"TAG FILTER: {failed.condition} ({failed.repository}) could not be evaluated on "
+            f"{failed.tags} tags, counted as no match; e.g. {failed.example}"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -45,7 +45,7 @@ def add_discovery_options(p: argparse.ArgumentParser) -> None:
         "--platform",
         action="append",
         default=[],
-        metavar="OS/ARCH[/VARIANT]",
+        metavar="OS/ARCH[/VARIANT][:OSVERSION]",
         help="keep only these platforms (repeatable); default: every platform",
     )
     p.add_argument(
@@ -60,6 +60,12 @@ def add_discovery_options(p: argparse.ArgumentParser) -> None:
         default="and",
         choices=["and", "or", "And", "Or"],
         help="how several --tag-filter expressions combine",
+    )
+    p.add_argument(
+        "--strict-filters",
+        action="store_true",
+        help="fail the run (exit 1) when a --tag-filter cannot be evaluated on a tag; "
+        "default: such a tag counts as no match and stats.filterErrors counts it",
     )
     p.add_argument(
         "--max-tags",
@@ -119,9 +125,10 @@ def spec_from_args(args: argparse.Namespace) -> DiscoverySpec:
     if args.tag_filter:
         tag_filter = TagFilter(parse_cli_conditions(args.tag_filter), args.match_operator)
     patterns = [validate_pattern(r) for r in args.repository]
-    selectors = [RepositorySelector(p, tag_filter, args.max_tags) for p in patterns]
+    strict = args.strict_filters
+    selectors = [RepositorySelector(p, tag_filter, args.max_tags, strict) for p in patterns]
     if not selectors and (tag_filter is not None or args.max_tags is not None):
-        selectors = [RepositorySelector("**", tag_filter, args.max_tags)]
+        selectors = [RepositorySelector("**", tag_filter, args.max_tags, strict)]
     creds = _credentials(args, host)
     options = ClientOptions(
         timeout=args.timeout,
@@ -209,6 +216,15 @@ def run_discover(args: argparse.Namespace) -> int:
             Path(output).write_text(text + "\n")
         except OSError as exc:
             raise StoreError(f"cannot write {output}: {exc}") from exc
+    for failed in result.stats.filter_errors:
+        logging.getLogger("regscan.discover").warning(
+            "tag filter %s (%s) failed on %d tags, counted as no match (e.g. %s); "
+            "--strict-filters makes this fatal",
+            failed.condition,
+            failed.repository,
+            failed.tags,
+            failed.example,
+        )
     for err in result.errors:
         where = err.repository + (f":{err.tag}" if err.tag else "")
         logging.getLogger("regscan.discover").warning("%s: %s", where, err.message)

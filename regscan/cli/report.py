@@ -39,7 +39,11 @@ def add_options(p: argparse.ArgumentParser) -> None:
         help="repository[:tag], repository@<platform or index digest>, or a bare sha256:…; "
         "a tag or index shows every platform (default: the whole run)",
     )
-    p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="only this platform")
+    p.add_argument(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT][:OSVERSION]",
+        help="only this platform (no variant: every variant; an os version matches by prefix)",
+    )
     p.add_argument("--run", metavar="RUN_ID", help="default: the latest run")
     p.add_argument(
         "--format",

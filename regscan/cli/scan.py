@@ -213,6 +213,7 @@ def scan(cmd: ScanCommand, progress: Notify = no_progress) -> int:
         found.images, adapter, store, cmd.spec.credentials, options, progress=progress
     )
     index = mark_partial(index, len(found.errors))
+    index.filter_errors = found.stats.filter_errors
     publish(store, index)
     _lifecycle(cmd, host, store, adapter, found, now)
     if isinstance(progress, Display):

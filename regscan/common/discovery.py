@@ -16,8 +16,10 @@ class ImageEntry(_Model):
     repository: str
     tags: list[str]
     digest: str
-    platform: str
+    platform: str  # os/arch[/variant][:os.version]
     index_digest: str | None = Field(default=None, alias="indexDigest")
+    os_version: str | None = Field(default=None, alias="osVersion")
+    os_features: list[str] = Field(default_factory=list, alias="osFeatures")
 
     @property
     def ref(self) -> str:
@@ -27,6 +29,7 @@ class ImageEntry(_Model):
 class ChildEntry(_Model):
     digest: str
     platform: str
+    os_features: list[str] = Field(default_factory=list, alias="osFeatures")
 
 
 class ManifestEntry(_Model):
@@ -34,6 +37,7 @@ class ManifestEntry(_Model):
 
     kind: str  # image | index | artifact
     platform: str | None = None
+    os_features: list[str] = Field(default_factory=list, alias="osFeatures")
     children: list[ChildEntry] = Field(default_factory=list)
 
 
@@ -43,6 +47,15 @@ class DiscoveryError(_Model):
     message: str
 
 
+class FilterErrors(_Model):
+    """Tags on which one CEL condition failed to evaluate (each counted as no match)."""
+
+    repository: str  # the repository entry (name or glob) the condition belongs to
+    condition: str
+    tags: int
+    example: str  # one failure: "TAG: message"
+
+
 class DiscoveryStats(_Model):
     requests: dict[str, int] = Field(default_factory=dict)
     repositories: int = 0
@@ -50,6 +63,7 @@ class DiscoveryStats(_Model):
     tags_matched: int = Field(default=0, alias="tagsMatched")
     # tags whose CEL filter raised while evaluating (counted as no match)
     tag_filter_errors: int = Field(default=0, alias="tagFilterErrors")
+    filter_errors: list[FilterErrors] = Field(default_factory=list, alias="filterErrors")
     images: int = 0
     seconds: float = 0.0
 

@@ -29,6 +29,10 @@ class OperationalError(RegscanError):
     """Something outside us failed (network, registry, store, scanner)."""
 
 
+class TagFilterFailed(OperationalError):
+    """Strict filters: a CEL condition could not be evaluated on a listed tag."""
+
+
 class RegistryError(OperationalError):
     """A registry request failed; carries the registry host and HTTP status."""
 

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from regscan.common.discovery import FilterErrors
 from regscan.common.policy import AllowlistEntry, PolicySpec, Severity
 from regscan.common.reports import Summary as VulnerabilityCounts  # one schema for counts
 
@@ -33,12 +34,23 @@ class RepositorySpec(_Model):
     name: str = Field(min_length=1, max_length=255)
     matchConditions: list[MatchCondition] = Field(default_factory=list, max_length=16)
     matchOperator: Literal["And", "Or"] = "And"
+    strict: bool = Field(
+        default=False,
+        description="fail the run when a condition cannot be evaluated on a tag "
+        "(default: the tag counts as no match, and lastDiscovery.filterErrors counts it)",
+    )
 
 
 class PlatformSpec(_Model):
     os: str = Field(min_length=1, max_length=32)
     arch: str = Field(min_length=1, max_length=32)
     variant: str | None = Field(default=None, min_length=1, max_length=16)
+    osVersion: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Windows os.version; matches it and its longer forms (10.0.17763.*)",
+    )
 
 
 class ScanSpec(_Model):
@@ -88,6 +100,7 @@ class LastDiscovery(_Model):
     repositories: int = 0
     tags: int = 0
     images: int = 0
+    filterErrors: list[FilterErrors] = Field(default_factory=list, max_length=64)
 
 
 class LastScan(_Model):

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from regscan.common.discovery import ImageEntry
+from regscan.common.discovery import FilterErrors, ImageEntry
 from regscan.common.policy import PolicySpec
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
@@ -109,9 +109,11 @@ class RunImage(_Model):
     repository: str
     tags: list[str]
     digest: str
-    platform: str
+    platform: str  # os/arch[/variant][:os.version]
     status: str  # ok | failed
     index_digest: str | None = Field(default=None, alias="indexDigest")  # its multi-arch index
+    os_version: str | None = Field(default=None, alias="osVersion")
+    os_features: list[str] = Field(default_factory=list, alias="osFeatures")
     reused: bool = False
     error: str | None = None
     error_code: str | None = Field(default=None, alias="errorCode")
@@ -132,6 +134,8 @@ class RunImage(_Model):
                 "digest": image.digest,
                 "platform": image.platform,
                 "indexDigest": image.index_digest,
+                "osVersion": image.os_version,
+                "osFeatures": image.os_features,
                 "status": status,
                 **fields,
             }
@@ -153,6 +157,8 @@ class RunIndex(_Model):
     # not the registry's whole picture (`runs/latest.json` keeps the last complete run)
     partial: bool = False
     discovery_errors: int = Field(default=0, alias="discoveryErrors")
+    # per tag-filter condition, the tags it failed to evaluate on (counted as no match)
+    filter_errors: list[FilterErrors] = Field(default_factory=list, alias="filterErrors")
     policy_failing: int = Field(default=0, alias="policyFailing")
     policy: PolicySpec | None = None  # what the images' verdicts were judged by
     policy_hash: str | None = Field(default=None, alias="policyHash")  # set by the controller

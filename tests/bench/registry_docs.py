@@ -17,9 +17,13 @@ FULL_SPEC: dict[str, Any] = {
             "name": "team-a/*",
             "matchConditions": [{"name": "semver", "expression": "isSemver(tag, true)"}],
             "matchOperator": "And",
+            "strict": False,
         }
     ],
-    "platforms": [{"os": "linux", "arch": "arm64", "variant": "v8"}],
+    "platforms": [
+        {"os": "windows", "arch": "amd64", "variant": "v1", "osVersion": "10.0.17763"},
+        {"os": "linux", "arch": "arm64", "variant": "v8"},
+    ],
     "maxTags": 5,
     "schedule": "@daily",
     "suspend": False,
@@ -56,6 +60,9 @@ FULL_STATUS: dict[str, Any] = {
         "repositories": 2,
         "tags": 3,
         "images": 4,
+        "filterErrors": [
+            {"repository": "team-a/*", "condition": "semver", "tags": 2, "example": "dev: x"}
+        ],
     },
     "lastScan": {
         "runId": "rs-disc-1",

@@ -28,8 +28,16 @@ def _b64(data: bytes) -> str:
 
 
 class TokenServer:
-    def __init__(self, workdir: Path, users: dict[str, str], expires_in: int = 300) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        users: dict[str, str],
+        expires_in: int = 300,
+        catalog: bool = True,
+    ) -> None:
+        """`catalog=False`: tokens never grant `registry:catalog:*` (as Docker Hub, GHCR...)."""
         self.users = users
+        self.catalog = catalog
         self.expires_in = expires_in
         self.issued: list[str] = []  # scopes of issued tokens
         self.key = workdir / "token.key"
@@ -93,6 +101,8 @@ class TokenServer:
         for scope in query.get("scope", []):
             kind, _, rest = scope.partition(":")
             name, _, actions = rest.rpartition(":")
+            if kind == "registry" and not self.catalog:
+                continue  # the catalog is never granted
             if user:  # anonymous users get a token without access
                 access.append({"type": kind, "name": name, "actions": actions.split(",")})
         now = int(time.time())

@@ -167,3 +167,37 @@ def test_job_discover_rejects_bad_input(
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_filter_errors_in_status_or_strict_failure(
+    world: tuple[FakeKube, Controller, S3Store, Clock], tmp_path: Path, strict: bool
+) -> None:
+    """A condition that cannot be evaluated on some tags: counted in
+    status.lastDiscovery.filterErrors; with `strict` the discovery pod fails in one line."""
+    kube, controller, _, clock = world
+    condition = {"name": "major", "expression": "semver(tag).major() >= 1"}
+    repo = {"name": "samples/python", "matchConditions": [condition], "strict": strict}
+    kube.put_registry(NS, "harbor", {"url": kube.registry(NS, "harbor")["spec"]["url"],
+                                     "repositories": [repo]})  # fmt: skip
+    controller.tick()
+    (cron,) = kube.named("CronJob")
+    disc = job_from_cronjob(kube, cron, "29398200")
+    kube.job_started(OWN, disc["metadata"]["name"], clock.step())
+    proc = run_pod(kube, disc, tmp_path)
+    if strict:
+        assert proc.returncode == 1
+        (line,) = proc.stderr.strip().splitlines()
+        assert "condition 'major' failed on samples/python:" in line, proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    kube.job_finished(OWN, disc["metadata"]["name"], True, clock.step())
+    controller.tick()
+    last = kube.registry(NS, "harbor")["status"]["lastDiscovery"]
+    (failed,) = last["filterErrors"]
+    assert (failed["repository"], failed["condition"], failed["tags"]) == (
+        "samples/python",
+        "major",
+        2,  # 1.0 and stable; 1.0.0 is kept
+    )
+    assert failed["example"].split(": ")[0] in {"1.0", "stable"}

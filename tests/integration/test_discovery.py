@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -229,3 +230,48 @@ def test_catalog_of_thousands_paginates(tmp_path: Path) -> None:
         assert result.stats.requests["get"] == 1  # one digest shared by all repositories
     finally:
         reg.stop()
+
+
+def test_registry_without_catalog_access(tmp_path: Path) -> None:
+    """A token server that never grants `registry:catalog:*` (as Docker Hub, GHCR, ECR):
+    explicit names work without a catalog request; a glob fails with one line saying
+    the catalog is unavailable and to name repositories."""
+    data = tmp_path / "data"
+    anon = servers.start_registry(tmp_path / "push", data_dir=data)
+    try:
+        pusher = Pusher(anon.url)
+        pusher.push_image("hub/app", ["v1"], build_image(TINY))
+        pusher.close()
+    finally:
+        anon.stop()
+    tokens = TokenServer(tmp_path, {"alice": "pw-alice"}, catalog=False)
+    reg = servers.start_registry(
+        tmp_path / "token", data_dir=data, auth_config=tokens.registry_auth_config()
+    )
+    creds = Credentials("alice", "pw-alice")
+    try:
+        explicit = run(reg.url, "hub/app", credentials=creds)
+        assert [(i.repository, i.tags) for i in explicit.images] == [("hub/app", ["v1"])]
+        assert "catalog" not in explicit.stats.requests
+        assert "registry:catalog:*" not in tokens.issued
+        with pytest.raises(RegistryError) as err:
+            run(reg.url, "hub/*", credentials=creds)
+        assert err.value.status == 401
+        assert "catalog unavailable (unauthorized)" in str(err.value)
+        assert "name repositories explicitly" in str(err.value)
+        # the CLI says it in one line, exit 1
+        config = tmp_path / "docker"
+        config.mkdir()
+        auth = base64.b64encode(b"alice:pw-alice").decode()
+        (config / "config.json").write_text(json.dumps({"auths": {reg.host: {"auth": auth}}}))
+        proc = regscan(
+            "discover", "--registry", reg.url, "--repository", "hub/*",
+            "--docker-config", str(config), "-q",
+        )  # fmt: skip
+        assert proc.returncode == 1
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "catalog unavailable" in lines[0], proc.stderr
+        assert "--repository NAME" in lines[0]
+    finally:
+        reg.stop()
+        tokens.stop()

@@ -65,9 +65,10 @@ def test_timeout_names_the_option(proxy: FaultProxy) -> None:
 @pytest.mark.parametrize(
     ("path", "status", "fragment"),
     [
-        (r"/_catalog", 401, "repository catalog (GET /v2/_catalog): unauthorized: give"),
-        (r"/_catalog", 403, "repository catalog (GET /v2/_catalog): forbidden"),
-        (r"/_catalog", 404, "no catalog API; name repositories with --repository"),
+        (r"/_catalog", 401, "repository catalog (GET /v2/_catalog): catalog unavailable (unau"),
+        (r"/_catalog", 403, "catalog unavailable (forbidden): this registry does not list"),
+        (r"/_catalog", 404, "catalog unavailable (not found)"),
+        (r"/_catalog", 403, "name repositories explicitly, without wildcards (--repository NAME"),
         (r"/_catalog", 429, "rate limited, retries exhausted"),
         (r"^/v2/$", 403, "API check (GET /v2/): forbidden"),
     ],

@@ -12,8 +12,10 @@ from job_images.discovery.manifests import OCI_MANIFEST
 from job_images.discovery.options import ClientOptions
 from job_images.discovery.platforms import parse_platform
 from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
+from job_images.discovery.selection import discovery_spec
 from regscan.common.discovery import DiscoveryResult, ManifestEntry
-from regscan.common.errors import RegistryError
+from regscan.common.errors import RegistryError, TagFilterFailed
+from regscan.common.registry import RepositorySpec
 from tests.unit.fake_registry import FakeRegistry
 
 
@@ -219,3 +221,40 @@ def test_a_given_client_is_not_closed() -> None:
     fake.image("app", ["v1"])
     run(fake, "app")
     assert fake.closed is False
+
+
+def test_docker_hub_short_names_mean_library() -> None:
+    hub = FakeRegistry("registry-1.docker.io")
+    hub.image("library/busybox", ["1.36"], salt="busybox")
+    hub.image("bitnami/redis", ["7"], salt="redis")
+    result = run(hub, "busybox", "bitnami/redis")
+    assert sorted((i.repository, i.tags[0]) for i in result.images) == [
+        ("bitnami/redis", "7"),
+        ("library/busybox", "1.36"),
+    ]
+    assert hub.count("catalog") == 0  # explicit names never list the catalog
+    elsewhere = FakeRegistry()
+    elsewhere.image("library/busybox", ["1.36"], salt="busybox")
+    with pytest.raises(RegistryError):  # no mapping outside Docker Hub: no such repository
+        run(elsewhere, "busybox")
+
+
+def test_spec_strict_fails_the_run_through_the_selection() -> None:
+    fake = FakeRegistry()
+    fake.image("app", ["2.0.0", "latest"])
+    repo = RepositorySpec.model_validate(
+        {
+            "name": "app",
+            "strict": True,
+            "matchConditions": [{"name": "newer", "expression": "semver(tag).major() >= 2"}],
+        }
+    )
+    spec = discovery_spec("http://fake.example:5000", False, [repo], [], None)
+    assert spec.selectors[0].strict
+    with pytest.raises(TagFilterFailed, match="condition 'newer' failed on app:latest"):
+        discover(spec, client=fake)
+    lenient = discovery_spec(
+        "http://fake.example:5000", False, [repo.model_copy(update={"strict": False})], [], None
+    )
+    result = discover(lenient, client=fake)
+    assert [(f.condition, f.tags) for f in result.stats.filter_errors] == [("newer", 1)]

@@ -16,8 +16,10 @@ from job_images.discovery.phases import (
     EVERYTHING,
     TagRef,
     assemble,
+    filter_error_summary,
     filter_tags,
     manifest_entry,
+    merge_filter_errors,
     needs_catalog,
     select_repositories,
     unknown_digests,
@@ -25,6 +27,7 @@ from job_images.discovery.phases import (
 from job_images.discovery.platforms import Platform, parse_platform
 from job_images.discovery.spec import RepositorySelector
 from regscan.common.discovery import ChildEntry, ManifestEntry
+from regscan.common.errors import TagFilterFailed
 
 D1, D2, D3, D4 = ("sha256:" + c * 64 for c in "1234")
 CATALOG = ["a/one", "a/two", "a/x/deep", "b/one", "c", "Bad", "a/one"]
@@ -213,3 +216,56 @@ def test_tag_filter_evaluate(
     assert f.matches("repo", tag) is expected[0]
     for error in verdict.errors:
         assert error.condition.startswith("c") and error.message
+
+
+NEWER = MatchCondition("newer", 'semver(tag).isGreaterThan(semver("1.5.0"))')
+SHORT = MatchCondition("short", "size(tag) < 6")
+
+
+@pytest.mark.parametrize(
+    ("conditions", "tags", "kept", "errors"),
+    [
+        ([NEWER], ["1.0.0", "2.0.0"], ["2.0.0"], {}),
+        (
+            [NEWER],
+            ["2.0.0", "latest", "dev"],
+            ["2.0.0"],
+            {"newer": (2, "latest: ")},
+        ),
+        ([SHORT, NEWER], ["edge", "nightly", "2.0.0"], ["2.0.0"], {"newer": (1, "edge: ")}),
+    ],
+)
+def test_filter_errors_per_condition(
+    conditions: list[MatchCondition],
+    tags: list[str],
+    kept: list[str],
+    errors: dict[str, tuple[int, str]],
+) -> None:
+    listing = filter_tags("r", RepositorySelector("r", TagFilter(conditions)), tags)
+    assert [ref.tag for ref in listing.refs] == kept
+    assert {c: n for c, (n, _) in listing.condition_errors.items()} == {
+        c: n for c, (n, _) in errors.items()
+    }
+    for condition, (_, prefix) in errors.items():
+        example = listing.condition_errors[condition][1]
+        assert example.startswith(prefix) and len(example) > len(prefix)
+
+
+def test_strict_filters_fail_on_the_first_evaluation_error() -> None:
+    selector = RepositorySelector("r", TagFilter([NEWER]), None, strict=True)
+    assert [r.tag for r in filter_tags("r", selector, ["2.0.0", "1.0.0"]).refs] == ["2.0.0"]
+    with pytest.raises(TagFilterFailed) as err:
+        filter_tags("r", selector, ["2.0.0", "latest"])
+    text = str(err.value)
+    assert "condition 'newer' failed on r:latest" in text and "\n" not in text
+    assert "--strict-filters" in text and err.value.exit_code == 1
+
+
+def test_filter_error_summary_merges_repositories_of_one_entry() -> None:
+    total: dict[tuple[str, str], tuple[int, str]] = {}
+    selector = RepositorySelector("team/*", TagFilter([NEWER]))
+    merge_filter_errors(total, "team/*", filter_tags("team/a", selector, ["x", "2.0.0"]))
+    merge_filter_errors(total, "team/*", filter_tags("team/b", selector, ["y", "z"]))
+    (summary,) = filter_error_summary(total)
+    assert (summary.repository, summary.condition, summary.tags) == ("team/*", "newer", 3)
+    assert summary.example.startswith("x: ")

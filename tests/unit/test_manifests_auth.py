@@ -87,6 +87,35 @@ def test_image_and_artifact() -> None:
 
 
 @pytest.mark.parametrize(
+    ("layer_types", "kind"),
+    [
+        (["application/vnd.oci.image.layer.v1.tar+gzip"], "image"),
+        (["application/vnd.oci.image.layer.v1.tar+zstd"], "image"),
+        (["application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"], "image"),
+        (["application/vnd.docker.image.rootfs.diff.tar.gzip"], "image"),
+        (["application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"], "image"),
+        (["application/vnd.dev.cosign.simplesigning.v1+json"], "artifact"),  # cosign .sig
+        (["application/vnd.dsse.envelope.v1+json"], "artifact"),  # cosign .att
+        (["application/vnd.in-toto+json"], "artifact"),  # BuildKit attestation
+        (
+            ["application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.in-toto+json"],
+            "artifact",
+        ),
+    ],
+)
+def test_image_config_over_non_filesystem_layers_is_an_artifact(
+    layer_types: list[str], kind: str
+) -> None:
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "layers": [{"mediaType": t, "digest": D1, "size": 1} for t in layer_types],
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": D1},
+    }
+    assert parse_manifest(json.dumps(doc).encode()).kind == kind
+
+
+@pytest.mark.parametrize(
     ("body", "fragment"),
     [
         (b"not json", "not JSON"),

@@ -104,6 +104,11 @@ def test_spec_change_reapplies_the_cronjob_and_moves_the_schedule() -> None:
             "spec.platforms[0]",
             "v9",
         ),
+        (
+            {"platforms": [{"os": "windows", "arch": "amd64", "osVersion": "10.0:17763"}]},
+            "spec.platforms[0]",
+            "os.version '10.0:17763'",
+        ),
         ({"url": "ftp://x"}, "spec.url", "http"),
         ({"scan": {"batchSize": 0}}, "spec.scan.batchSize", "greater than or equal"),
         ({"repositories": [{"name": "../etc"}]}, "spec.repositories[0].name", "not a valid"),

@@ -13,6 +13,7 @@ from controller.core import builders, naming
 from controller.core.observed import JobObs, ObjectObs, Observed
 from controller.core.reconcile import reconcile
 from controller.core.sharding import make_shards
+from regscan.common.discovery import FilterErrors
 from regscan.common.jobs import read_scan_job
 from regscan.common.registry import RegistrySpec
 from regscan.common.reports import RunIndex, ScannerInfo
@@ -154,3 +155,21 @@ def test_failed_discovery_is_degraded() -> None:
     plan = reconcile(Observed(registries=[reg()], jobs=[disc]), SETTINGS, NOW)
     degraded = cond(plan.status[0][2], "Degraded")
     assert degraded["status"] == "True" and degraded["reason"] == "DiscoveryFailed"
+
+
+def test_filter_errors_reach_the_status_and_the_run_index() -> None:
+    current = ScannerInfo(name="trivy", version="0.76.0", dbUpdatedAt="2026-11-22T00:00:00Z")
+    disc = JobObs("run-1", lbl("discovery"), succeeded=True)
+    data = discovered_run(2)
+    assert data.discovery is not None
+    failures = [FilterErrors(repository="team-a/*", condition="newer", tags=3, example="dev: x")]
+    data.discovery.stats.filter_errors = failures
+    data.previous = previous_index(D[:2], current)
+    plan = reconcile(Observed(registries=[reg()], jobs=[disc], runs={"run-1": data}), SETTINGS, NOW)
+    status = plan.status[0][2]
+    assert status["lastDiscovery"]["filterErrors"] == [
+        {"repository": "team-a/*", "condition": "newer", "tags": 3, "example": "dev: x"}
+    ]
+    merged = RunIndex.model_validate_json(plan.put_objects[0][1])
+    assert merged.filter_errors == failures
+    assert not merged.partial  # a filter error is no discovery failure

@@ -6,11 +6,13 @@ import pytest
 
 from job_images.discovery.platforms import parse_platform
 from job_images.scanning.query import ImageQuery, parse_image_ref, select_images
+from job_images.scanning.table import render_images, render_table
 from regscan.common.errors import InvalidInput
-from regscan.common.reports import RunImage
+from regscan.common.reports import ImageReport, RunImage, RunIndex, RunReport
 
 IDX = "sha256:" + "1" * 64
 AMD, ARM, V7, SOLO = ("sha256:" + c * 64 for c in "abcd")
+WIDX, WIN19, WIN22 = ("sha256:" + c * 64 for c in "2ef")
 
 
 def img(repo: str, tags: list[str], digest: str, platform: str, index: str | None) -> RunImage:
@@ -31,6 +33,8 @@ RUN = [
     img("team/app", ["1.0", "latest"], V7, "linux/arm/v7", IDX),
     img("mirror/app", ["1.0"], AMD, "linux/amd64", IDX),
     img("team/tool", ["2"], SOLO, "linux/amd64", None),
+    img("win/app", ["ltsc"], WIN19, "windows/amd64:10.0.17763.5329", WIDX),
+    img("win/app", ["ltsc"], WIN22, "windows/amd64:10.0.20348.2227", WIDX),
 ]
 
 
@@ -88,10 +92,22 @@ def test_bad_references_name_the_option_and_the_forms(ref: str, fragment: str) -
         ("team/app:2.0", None, []),
         ("team/tool", "linux/arm64", []),
         (None, "linux/amd64", [0, 3, 4]),
-        (None, None, [0, 1, 2, 3, 4]),
+        (None, None, [0, 1, 2, 3, 4, 5, 6]),
+        ("win/app:ltsc", None, [5, 6]),  # two Windows builds of one tag, told apart
+        ("win/app:ltsc", "windows/amd64", [5, 6]),
+        ("win/app:ltsc", "windows/amd64:10.0.17763", [5]),
+        (None, "windows/amd64:10.0.20348.2227", [6]),
     ],
 )
 def test_select_images(ref: str | None, platform: str | None, expected: list[int]) -> None:
     query = parse_image_ref(ref) if ref else None
     wanted = parse_platform(platform) if platform else None
     assert select_images(RUN, query, wanted) == [RUN[i] for i in expected]
+
+
+def test_tables_show_the_os_version() -> None:
+    index = RunIndex(runId="r", registry="h", startedAt="2026-11-22T10:00:00Z", images=RUN[5:])
+    table = render_table(index)
+    assert "windows/amd64:10.0.17763.5329" in table and "windows/amd64:10.0.20348.2227" in table
+    detail = render_images(RunReport(runId="r", images=[ImageReport(image=i) for i in RUN[5:]]))
+    assert "windows/amd64:10.0.17763.5329" in detail

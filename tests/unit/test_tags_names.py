@@ -2,8 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from job_images.discovery.names import matches, valid_repository, valid_tag, validate_pattern
+from job_images.discovery.names import (
+    hub_name,
+    matches,
+    valid_repository,
+    valid_tag,
+    validate_pattern,
+)
 from job_images.discovery.tags import parse_semver, select_recent
+from job_images.discovery.urls import normalize_registry_url
 from regscan.common.errors import InvalidInput
 
 
@@ -96,3 +103,37 @@ def test_glob(pattern: str, name: str, ok: bool) -> None:
 def test_bad_pattern(pattern: str) -> None:
     with pytest.raises(InvalidInput, match="repository"):
         validate_pattern(pattern)
+
+
+@pytest.mark.parametrize(
+    ("host", "name", "expected"),
+    [
+        ("registry-1.docker.io", "busybox", "library/busybox"),
+        ("docker.io", "busybox", "library/busybox"),
+        ("index.docker.io:443", "alpine", "library/alpine"),
+        ("Registry-1.Docker.io", "alpine", "library/alpine"),
+        ("registry-1.docker.io", "bitnami/redis", "bitnami/redis"),
+        ("registry-1.docker.io", "library/busybox", "library/busybox"),
+        ("registry-1.docker.io", "busy*", "busy*"),  # a glob needs the catalog anyway
+        ("ghcr.io", "busybox", "busybox"),
+        ("docker.io:5000", "busybox", "busybox"),
+        ("127.0.0.1:5000", "busybox", "busybox"),
+    ],
+)
+def test_docker_hub_short_names(host: str, name: str, expected: str) -> None:
+    assert hub_name(host, name) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "base", "host"),
+    [
+        ("docker.io", "https://registry-1.docker.io", "registry-1.docker.io"),
+        ("https://docker.io/", "https://registry-1.docker.io", "registry-1.docker.io"),
+        ("index.docker.io", "https://index.docker.io", "index.docker.io"),
+        ("registry-1.docker.io", "https://registry-1.docker.io", "registry-1.docker.io"),
+        ("ghcr.io", "https://ghcr.io", "ghcr.io"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000", "127.0.0.1:5000"),
+    ],
+)
+def test_registry_urls(url: str, base: str, host: str) -> None:
+    assert normalize_registry_url(url) == (base, host)
