@@ -15,7 +15,7 @@ from typing import Any
 import celpy
 from celpy import celtypes
 
-from job_images.discovery import celcheck, celstrings
+from job_images.discovery import celcheck, celfast, celstrings
 from job_images.discovery.semverk8s import (
     SemverError,
     Version,
@@ -181,7 +181,10 @@ class TagFilter:
         if result not in (celcheck.BOOL, celcheck.DYN):
             raise InvalidInput(label, f"must return a bool, returns {result}")
         self._uses_repository = self._uses_repository or "repository" in idents
-        return self._env.program(tree, functions=FUNCTIONS)
+        try:
+            return celfast.compile_fast(tree, FUNCTIONS)
+        except celfast.Unsupported:
+            return self._env.program(tree, functions=FUNCTIONS).evaluate
 
     def evaluate(self, repository: str, tag: str) -> TagVerdict:
         """Whether the tag is kept and which conditions failed to evaluate.
@@ -219,7 +222,7 @@ class TagFilter:
 
 def _eval(program: Any, activation: dict[str, Any]) -> tuple[bool, str | None]:
     try:
-        value = program.evaluate(activation)
+        value = program(activation)
     except Exception as exc:  # a value-dependent error (e.g. semver('latest')): no match
         return False, _reason(exc)
     if not isinstance(value, celtypes.BoolType):
