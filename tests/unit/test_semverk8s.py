@@ -58,6 +58,18 @@ def _eval(expr: str, tag: str = "t") -> tuple[bool, str | None]:
         ('isSemver("1.12-alpine", true)', False),
         ('isSemver("1.2+b5", true)', False),
         ('isSemver("V1.2.3", true)', False),  # only a lower-case v is stripped
+        # semverlib.go's documentation
+        ("semver('1.0.0') == semver('1.0.0')", True),
+        ("semver('0.1.0-alpha.1').minor() == 1", True),
+        ("semver('v1.0.0', true) == semver('1.0.0')", True),
+        ("semver('1.0', true) == semver('1.0.0')", True),
+        ("semver('01.01.01', true) == semver('1.1.1')", True),
+        ("isSemver('1.0.0')", True),
+        ("isSemver('hello')", False),
+        ("isSemver('v1.0')", False),
+        ("isSemver('v1.0', true)", True),
+        ('semver("1.2.3").compareTo(semver("2.0.0")) == -1', True),
+        ('semver("1.2.3").compareTo(semver("0.1.2")) == 1', True),
         ('semver("1.0.0-alpha").isLessThan(semver("1.0.0-alpha.1"))', True),  # semver.org order
         ('semver("1.0.0-alpha.1").isLessThan(semver("1.0.0-alpha.beta"))', True),
         ('semver("1.0.0-beta.2").isLessThan(semver("1.0.0-beta.11"))', True),
@@ -80,6 +92,9 @@ def test_kubernetes_semver_cases(expr: str, expected: bool) -> None:
         ("1.1.1+", "Build meta data is empty"),
         ("1.1.1-a_b", "Invalid character(s) found in prerelease"),
         ("1.1.99999999999999999999", "invalid patch number"),
+        ("200K", "No Major.Minor.Patch elements found"),  # semverlib.go: semver('200K') // error
+        ("Three", "No Major.Minor.Patch elements found"),
+        ("Mi", "No Major.Minor.Patch elements found"),
     ],
 )
 def test_parse_errors_are_blangs(text: str, message: str) -> None:
