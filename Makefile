@@ -90,6 +90,7 @@ unit: venv
 
 bench: system-deps venv
 	$(BIN)/python -m benchmarks.discovery
+	$(BIN)/python -m benchmarks.tagfilter
 	$(BIN)/python -m benchmarks.scan
 	$(BIN)/python -m benchmarks.dbchange
 	$(BIN)/python -m benchmarks.controller

@@ -1,8 +1,8 @@
 """CEL tag filters with Kubernetes' semver library and string extensions (pure).
 
-Variables: `tag` (string) and `repository` (string). Every expression is compiled
-AND evaluated against sample inputs when the filter is built, so a bad expression
-is rejected before any registry request, with the condition's name and reason.
+Variables: `tag` (string) and `repository` (string). Every expression is parsed and
+type-checked (celcheck.py) when the filter is built, so a bad expression is rejected
+before any registry request, with the condition's name, the column and the reason.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from typing import Any
 import celpy
 from celpy import celtypes
 
-from job_images.discovery.tags import parse_semver
+from job_images.discovery import celcheck, celfast, celstrings
+from job_images.discovery.semverk8s import (
+    SemverError,
+    Version,
+    normalize_and_parse,
+    parse,
+    try_parse,
+)
 from regscan.common.errors import InvalidInput
 
 MAX_EXPRESSION_LENGTH = 4096
-SAMPLE_INPUTS = (
-    ("library/sample", "1.2.3"),
-    ("library/sample", "v1.2.3"),
-    ("library/sample", "latest"),
-)
+MAX_CACHED_TAGS = 500_000
 
 
 @dataclass(frozen=True)
@@ -49,61 +52,41 @@ class TagVerdict:
 
 
 class SemverValue:
-    """The value `semver(s)` returns inside CEL."""
+    """The value `semver(s)` returns inside CEL; `==` is the version's (build ignored)."""
 
     __slots__ = ("version",)
 
-    def __init__(self, version: Any) -> None:
+    def __init__(self, version: Version) -> None:
         self.version = version
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SemverValue) and self.version == other.version
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self.version)
 
     def __repr__(self) -> str:
         return f"semver({self.version})"
 
 
 def _semver(s: Any, normalize: Any = False) -> SemverValue:
-    if not isinstance(s, str):
-        raise TypeError("semver() takes a string")
-    version = parse_semver(str(s), normalize=bool(normalize))
-    if version is None:
-        raise ValueError(f"semver() cannot parse {str(s)!r}")
+    text = str(s)
+    try:
+        version = normalize_and_parse(text) if normalize else parse(text)
+    except SemverError as exc:
+        raise ValueError(f"semver({text!r}): {exc}") from exc
     return SemverValue(version)
 
 
 def _is_semver(s: Any, normalize: Any = False) -> celtypes.BoolType:
-    if not isinstance(s, str):
-        raise TypeError("isSemver() takes a string")
-    return celtypes.BoolType(parse_semver(str(s), normalize=bool(normalize)) is not None)
+    return celtypes.BoolType(try_parse(str(s), bool(normalize)) is not None)
 
 
-def _sv(x: Any) -> Any:
-    if not isinstance(x, SemverValue):
-        raise TypeError("expected a semver value")
-    return x.version
-
-
-def _compare(a: Any, b: Any) -> int:
-    va, vb = _sv(a), _sv(b)
-    return 0 if va == vb else (1 if va > vb else -1)
-
-
-def _str(x: Any) -> str:
-    if not isinstance(x, str):
-        raise TypeError("expected a string")
-    return str(x)
-
-
-def _split(s: Any, sep: Any, limit: Any = -1) -> celtypes.ListType:
-    parts = _str(s).split(_str(sep), int(limit) - 1 if int(limit) > 0 else -1)
-    return celtypes.ListType([celtypes.StringType(p) for p in parts])
-
-
-def _substring(s: Any, start: Any, end: Any = None) -> celtypes.StringType:
-    text = _str(s)
-    return celtypes.StringType(text[int(start) : None if end is None else int(end)])
-
-
-def _join(items: Any, sep: Any = "") -> celtypes.StringType:
-    return celtypes.StringType(_str(sep).join(_str(i) for i in items))
+def _compare(a: SemverValue, b: SemverValue) -> int:
+    return a.version.compare(b.version)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -113,20 +96,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "isGreaterThan": lambda a, b: celtypes.BoolType(_compare(a, b) > 0),
     "isLessThan": lambda a, b: celtypes.BoolType(_compare(a, b) < 0),
     "compareTo": lambda a, b: celtypes.IntType(_compare(a, b)),
-    "major": lambda a: celtypes.IntType(_sv(a).major),
-    "minor": lambda a: celtypes.IntType(_sv(a).minor),
-    "patch": lambda a: celtypes.IntType(_sv(a).patch),
-    # common string extensions (cel-go ext.Strings)
-    "lowerAscii": lambda s: celtypes.StringType(_str(s).lower()),
-    "upperAscii": lambda s: celtypes.StringType(_str(s).upper()),
-    "trim": lambda s: celtypes.StringType(_str(s).strip()),
-    "replace": lambda s, a, b: celtypes.StringType(_str(s).replace(_str(a), _str(b))),
-    "indexOf": lambda s, sub: celtypes.IntType(_str(s).find(_str(sub))),
-    "lastIndexOf": lambda s, sub: celtypes.IntType(_str(s).rfind(_str(sub))),
-    "charAt": lambda s, i: celtypes.StringType(_str(s)[int(i) : int(i) + 1]),
-    "split": _split,
-    "substring": _substring,
-    "join": _join,
+    "major": lambda a: celtypes.IntType(a.version.major),
+    "minor": lambda a: celtypes.IntType(a.version.minor),
+    "patch": lambda a: celtypes.IntType(a.version.patch),
+    **celstrings.FUNCTIONS,
 }
 
 
@@ -142,9 +115,30 @@ def _reason(exc: BaseException) -> str:
             stack.extend(item)
         elif isinstance(item, str) and item != "evaluation error":
             parts.append(item)
-    text = parts[0] if parts else type(exc).__name__
+    generic = ("return error for overflow", "no such overload")
+    specific = [p for p in parts if p not in generic]
+    text = specific[0] if specific else (parts[0] if parts else "evaluation failed")
     text = re.sub(r" \(in (activation|container).*", "", text, flags=re.S)
+    text = re.sub(r"\b[A-Z]\w*Type\((.*?)\)", r"\1", text)  # celtypes.StringType('x') -> 'x'
+    text = text.replace("invalid literal for int() with base 10", "not an int")
     return " ".join(text.split())[:300]
+
+
+def _parse_error(exc: BaseException, expr: str) -> str:
+    """`does not parse at column N: ...` without lark's token names."""
+    column = getattr(exc, "column", None)
+    if column is None:
+        caret = str(exc.args[0]) if exc.args else ""
+        lines = caret.splitlines()
+        if len(lines) >= 2 and "^" in lines[1]:
+            column = lines[1].index("^") + 1
+    where = f" at column {column}" if column else ""
+    near = ""
+    if column and 0 < column <= len(expr):
+        near = f" near {expr[column - 1 : column + 9]!r}"
+    elif column:
+        near = " (the expression ends too early)"
+    return f"does not parse{where}{near}"
 
 
 class TagFilter:
@@ -163,9 +157,11 @@ class TagFilter:
         self.conditions = list(conditions)
         self._env = celpy.Environment(runner_class=celpy.InterpretedRunner)
         self._programs: list[tuple[MatchCondition, Any]] = []
+        self._uses_repository = False
         for i, cond in enumerate(self.conditions):
             label = f"{field}[{cond.name or i}]"
             self._programs.append((cond, self._compile(cond, label)))
+        self._cache: dict[str, TagVerdict] = {}
 
     def _compile(self, cond: MatchCondition, label: str) -> Any:
         expr = cond.expression.strip()
@@ -174,38 +170,45 @@ class TagFilter:
         if len(expr) > MAX_EXPRESSION_LENGTH:
             raise InvalidInput(label, f"expression longer than {MAX_EXPRESSION_LENGTH} chars")
         try:
-            program = self._env.program(self._env.compile(expr), functions=FUNCTIONS)
+            tree = self._env.compile(expr)
         except Exception as exc:  # cel-python raises several unrelated types here
-            raise InvalidInput(label, f"does not parse: {_reason(exc)}") from exc
-        ok = 0
-        first_error = ""
-        for repository, tag in SAMPLE_INPUTS:
-            try:
-                value = program.evaluate(_activation(repository, tag))
-            except Exception as exc:
-                reason = _reason(exc)
-                if _static_error(reason):
-                    raise InvalidInput(label, reason) from exc
-                first_error = first_error or reason
-                continue
-            if not isinstance(value, celtypes.BoolType):
-                raise InvalidInput(label, f"must return a bool, returned {type(value).__name__}")
-            ok += 1
-        if ok == 0:
-            raise InvalidInput(label, f"fails on every sample tag: {first_error}")
-        return program
+            raise InvalidInput(label, _parse_error(exc, expr)) from exc
+        try:
+            result, idents = celcheck.check(tree)
+        except celcheck.CheckError as exc:
+            where = f"column {exc.column}: " if exc.column else ""
+            raise InvalidInput(label, f"{where}{exc.message}") from exc
+        if result not in (celcheck.BOOL, celcheck.DYN):
+            raise InvalidInput(label, f"must return a bool, returns {result}")
+        self._uses_repository = self._uses_repository or "repository" in idents
+        try:
+            return celfast.compile_fast(tree, FUNCTIONS)
+        except celfast.Unsupported:
+            return self._env.program(tree, functions=FUNCTIONS).evaluate
 
     def evaluate(self, repository: str, tag: str) -> TagVerdict:
         """Whether the tag is kept and which conditions failed to evaluate.
 
-        Changes nothing, so any thread may call it. A value-dependent error
-        (e.g. `semver('latest')`) makes its condition false. Conditions are
-        short-circuited like `&&` / `||`.
+        A value-dependent error (e.g. `semver('latest')`) makes its condition
+        false. Conditions are short-circuited like `&&` / `||`. When no condition
+        reads `repository`, each distinct tag is evaluated once (a dict memo;
+        safe to share between threads).
         """
+        if not self._uses_repository:
+            cached = self._cache.get(tag)
+            if cached is None:
+                cached = self._evaluate(repository, tag)
+                if len(self._cache) < MAX_CACHED_TAGS:
+                    self._cache[tag] = cached
+            return cached
+        return self._evaluate(repository, tag)
+
+    def _evaluate(self, repository: str, tag: str) -> TagVerdict:
         errors: list[ConditionError] = []
         want_all = self.operator == "and"
+        activation = _activation(repository, tag)
         for cond, program in self._programs:
-            ok, error = _eval(program, repository, tag)
+            ok, error = _eval(program, activation)
             if error is not None:
                 errors.append(ConditionError(cond.name, error))
             if ok != want_all:
@@ -217,23 +220,22 @@ class TagFilter:
         return self.evaluate(repository, tag).matched
 
 
-def _eval(program: Any, repository: str, tag: str) -> tuple[bool, str | None]:
+def _eval(program: Any, activation: dict[str, Any]) -> tuple[bool, str | None]:
     try:
-        value = program.evaluate(_activation(repository, tag))
+        value = program(activation)
     except Exception as exc:  # a value-dependent error (e.g. semver('latest')): no match
         return False, _reason(exc)
-    return isinstance(value, celtypes.BoolType) and bool(value), None
-
-
-def _static_error(reason: str) -> bool:
-    """Errors no tag value can avoid (unknown names, type mismatches of literals)."""
-    if "undeclared reference" in reason:
-        return True
-    return "no matching overload" in reason and "CELEvalError" not in reason
+    if not isinstance(value, celtypes.BoolType):
+        return False, f"returned {type(value).__name__.removesuffix('Type').lower()}, not a bool"
+    return bool(value), None
 
 
 def _activation(repository: str, tag: str) -> dict[str, Any]:
-    return {"tag": celtypes.StringType(tag), "repository": celtypes.StringType(repository)}
+    return {
+        "tag": celtypes.StringType(tag),
+        "repository": celtypes.StringType(repository),
+        "strings": celstrings.StringsMarker("strings"),
+    }
 
 
 def parse_cli_conditions(expressions: Sequence[str]) -> list[MatchCondition]:

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import semver
-
+from job_images.discovery.semverk8s import Version, try_parse
 from regscan.common.errors import InvalidInput
 
 
-def parse_semver(tag: str, normalize: bool = True) -> semver.Version | None:
-    """Parse like Kubernetes' `semver(s, true)`: optional 'v', missing minor/patch allowed."""
-    text = tag
-    if normalize:
-        if text[:1] in ("v", "V"):
-            text = text[1:]
-        core, sep, rest = text.partition("-")
-        core, plus, build = core.partition("+")
-        nums = core.split(".")
-        if 1 <= len(nums) < 3 and all(n.isdigit() for n in nums):
-            nums += ["0"] * (3 - len(nums))
-            nums = [str(int(n)) for n in nums]
-        text = ".".join(nums) + (plus + build) + (sep + rest)
-    try:
-        return semver.Version.parse(text)
-    except ValueError:
-        return None
+def parse_semver(tag: str, normalize: bool = True) -> Version | None:
+    """The version as Kubernetes' `semver(tag, normalize)` reads it, or None."""
+    return try_parse(tag, normalize)
 
 
 def select_recent(tags: list[str], max_tags: int | None) -> list[str]:

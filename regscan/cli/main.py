@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from regscan import __version__
 from regscan.cli import (
     discover,
+    filter_tags,
     job_discover,
     job_rescan,
     job_scan,
@@ -115,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     store_options.add_store_options(p, default_dir="./regscan-results")
     scan.add_scan_options(p)
     p.set_defaults(handler=scan.run_scan)
+
+    p = sub.add_parser(
+        "filter-tags",
+        help="try tag filters on tags you give, without a registry (a dry run)",
+        description=filter_tags.__doc__.split("\n\n", 1)[1] if filter_tags.__doc__ else None,
+    )
+    filter_tags.add_options(p)
+    p.set_defaults(handler=filter_tags.run_filter_tags)
 
     p = sub.add_parser("report", help="print a stored run, or the images of one reference")
     report.add_options(p)

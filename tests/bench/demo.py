@@ -146,8 +146,8 @@ def next_steps(regscan: str, url: str, cache: Path) -> str:
             "Try next:",
             f"  {regscan} report {RESULTS} --image samples/alpine:3.18   # every platform",
             f"  {regscan} {scan}   # exit 3: policy failed",
-            f"  {regscan} filter-tags --registry {url} --repository 'samples/*'"
-            " --tag-filter 'isSemver(tag, true)'",
+            f"  {regscan} filter-tags --tag-filter 'isSemver(tag, true)'"
+            " -- 3.18 3.19 latest 1.12-alpine   # tag filters, dry run",
             "Stop the registry with: make demo-stop",
         ]
     )

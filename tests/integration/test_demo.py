@@ -3,11 +3,14 @@ a running registry, a second run reuses both, `--stop` stops it (python -m tests
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 from pathlib import Path
 
 import pytest
 
+from regscan.cli.main import main as regscan_main
 from regscan.common.reports import RunIndex
 from tests.bench import demo
 
@@ -40,10 +43,14 @@ def test_demo_leaves_results_and_registry_until_stopped(
         for command in (
             " report regscan-results --image samples/alpine:3.18",
             "--fail-on high",
-            " filter-tags --registry " + found[1],
+            " filter-tags --tag-filter 'isSemver(tag, true)' -- 3.18",
             "make demo-stop",
         ):
             assert command in first
+        suggested = next(line for line in first.splitlines() if " filter-tags " in line)
+        assert regscan_main(shlex.split(suggested.split("#")[0])[1:]) == 0  # it runs as shown
+        kept = json.loads(capsys.readouterr().out)["kept"]
+        assert kept == ["3.18", "3.19"]
 
         assert demo.main(["--state", str(state)]) == 0
         second = capsys.readouterr().out

@@ -57,7 +57,9 @@ def test_matches(
         ("unknownVar == 1", "undeclared reference"),
         ("", "empty"),
         ("tag == 1", "no matching overload"),
-        ('tag.matches("[")', "fails on every sample tag"),
+        ('tag.matches("[")', "invalid regular expression"),
+        ("tag.(", "does not parse at column 5"),
+        ("semver(tag).major", "did you mean `.major()`?"),
     ],
 )
 def test_rejected_before_any_request_with_condition_name(expression: str, fragment: str) -> None:
@@ -66,6 +68,24 @@ def test_rejected_before_any_request_with_condition_name(expression: str, fragme
     message = str(err.value)
     assert "only-releases" in message
     assert fragment in message
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["int(tag) >= 20240101", "semver(tag).major() == 1", 'tag.substring(10) == "x"'],
+)
+def test_valid_although_most_tags_fail_it(expression: str) -> None:
+    """No sample-tag heuristic: an expression that fails on 'latest' is still valid."""
+    f = TagFilter([MatchCondition("dates", expression)])
+    verdict = f.evaluate("r", "latest")
+    assert not verdict.matched and verdict.errors
+
+
+def test_each_distinct_tag_is_evaluated_once_without_repository() -> None:
+    f = TagFilter([MatchCondition("c", 'tag.startsWith("v")')])
+    assert f.evaluate("a", "v1") is f.evaluate("b", "v1")
+    g = TagFilter([MatchCondition("c", 'repository == "a"')])
+    assert g.evaluate("a", "v1").matched and not g.evaluate("b", "v1").matched
 
 
 def test_bad_operator() -> None:
