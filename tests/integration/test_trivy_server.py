@@ -86,3 +86,39 @@ def test_a_server_that_cannot_start_falls_back(
     assert any("trivy server exited at start; scanning without a server" in r.message
                and "permission denied" in r.message for r in caplog.records)  # fmt: skip
     assert all(store.get(layout.report_key(d)) for d in digests)
+
+
+def test_the_server_ends_when_regscan_is_killed(trivy_cache: Path, tmp_path: Path) -> None:
+    """SIGKILL leaves no orphaned `trivy server` behind (PR_SET_PDEATHSIG)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys, time\n"
+        "from job_images.scanning.adapters.trivy import TrivyScanner\n"
+        "from job_images.scanning.scanner import ScannerOptions\n"
+        f"s = TrivyScanner(ScannerOptions(cache_dir={str(trivy_cache)!r}, skip_db_update=True))\n"
+        "s.prepare()\n"
+        "print(s._server._proc.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        server_pid = int((proc.stdout.readline() if proc.stdout else "").strip())
+        os.kill(server_pid, 0)  # running
+    finally:
+        proc.kill()
+        proc.wait()
+    for _ in range(100):
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            return
+        if Path(f"/proc/{server_pid}/stat").read_text().split(")")[1].split()[0] == "Z":
+            return  # exited; a zombie until init reaps it
+        time.sleep(0.1)
+    os.kill(server_pid, signal.SIGKILL)
+    raise AssertionError(f"trivy server {server_pid} outlived its regscan process")

@@ -9,18 +9,38 @@ the server does not start, the scanner falls back to one process per call.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from typing import IO
 
 from job_images.scanning.adapters.base import AdapterError
 
 log = logging.getLogger("regscan.scan")
+
+
+def _single_threaded() -> bool:
+    """A fork hook is safe only while no other thread could hold a lock (CLI, Job pods)."""
+    return threading.active_count() == 1 and sys.platform.startswith("linux")
+
+
+def _die_with_parent() -> Callable[[], None]:
+    """In the child: SIGTERM when regscan dies, even by SIGKILL (no orphaned server)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def hook() -> None:
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return hook
 
 
 def _free_port() -> int:
@@ -68,7 +88,7 @@ class TrivyServer:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # closed by stop()
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
-            env=self.env,
+            env=self.env, preexec_fn=_die_with_parent() if _single_threaded() else None,
         )  # fmt: skip
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
