@@ -28,19 +28,24 @@ from job_images.scanning.adapters.base import AdapterError
 log = logging.getLogger("regscan.scan")
 
 
-def _single_threaded() -> bool:
-    """A fork hook is safe only while no other thread could hold a lock (CLI, Job pods)."""
-    return threading.active_count() == 1 and sys.platform.startswith("linux")
-
-
-def _die_with_parent() -> Callable[[], None]:
-    """In the child: SIGTERM when regscan dies, even by SIGKILL (no orphaned server)."""
+def _with_parent_death(argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
+    """argv and fork hook so that the server gets SIGTERM when regscan dies, even by SIGKILL
+    (PR_SET_PDEATHSIG: no orphaned server). The signal follows the *thread* that starts the
+    child, so only the main thread asks for it; util-linux `setpriv` sets it without a fork
+    hook, else a hook does, only while no other thread could hold a lock."""
+    if threading.current_thread() is not threading.main_thread():
+        return argv, None
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        return [setpriv, "--pdeathsig", "TERM", "--", *argv], None
+    if threading.active_count() > 1 or not sys.platform.startswith("linux"):
+        return argv, None
     libc = ctypes.CDLL(None, use_errno=True)
 
     def hook() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
-    return hook
+    return argv, hook
 
 
 def _free_port() -> int:
@@ -86,9 +91,10 @@ class TrivyServer:
         _RUNNING.add(self)
         # stderr to a file, not a pipe: an unread pipe would block a chatty server
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # closed by stop()
+        argv, hook = _with_parent_death(argv)
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
-            env=self.env, preexec_fn=_die_with_parent() if _single_threaded() else None,
+            env=self.env, preexec_fn=hook,
         )  # fmt: skip
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
