@@ -20,16 +20,46 @@ from job_images.scanning.scanner import ScannerOptions
 from job_images.scanning.table import render_table
 from regscan.cli.progress import open_display
 from regscan.common.errors import InvalidInput
-from regscan.common.jobs import SHARD_ENV, read_scan_job
+from regscan.common.jobs import SHARD_ENV, RescanJob, ScanJob, read_scan_job
+
+
+@dataclass(frozen=True)
+class PodOptions:
+    """The options local to a Job's pod (where results go, Trivy binary, DB cache): the
+    scan and rescan Jobs share them (`add_pod_options`)."""
+
+    output_dir: str | None
+    trivy_binary: str | None
+    cache_dir: str | None
+    skip_db_update: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PodOptions:
+        if args.skip_db_update and not args.cache_dir:
+            raise InvalidInput("skip-db-update", "needs --cache-dir with a prepared DB")
+        return cls(args.output_dir, args.trivy_binary, args.cache_dir, args.skip_db_update)
+
+    def scanner(
+        self, job: ScanJob | RescanJob, timeout: float, ca_file: str | None
+    ) -> ScannerOptions:
+        """How the pod runs the contract's scanner (its DB mirror, the registry's TLS)."""
+        return ScannerOptions(
+            name=job.scanner.name,
+            trivy=self.trivy_binary,
+            cache_dir=self.cache_dir,
+            db_repository=job.scanner.dbRepository,
+            skip_db_update=self.skip_db_update,
+            parallel=job.parallel if isinstance(job, ScanJob) else ScannerOptions.parallel,
+            timeout=timeout,
+            ca_file=ca_file,
+            insecure=job.registry.insecure,
+        )
 
 
 @dataclass(frozen=True)
 class JobScanOptions:
     shard: int
-    output_dir: str | None
-    trivy_binary: str | None
-    cache_dir: str | None
-    skip_db_update: bool
+    pod: PodOptions
     scan_timeout: float
 
     @classmethod
@@ -39,20 +69,10 @@ class JobScanOptions:
             raise InvalidInput("shard", f"give --shard N or set {SHARD_ENV}")
         if not args.scan_timeout > 0:
             raise InvalidInput("scan-timeout", "must be > 0 seconds")
-        if args.skip_db_update and not args.cache_dir:
-            raise InvalidInput("skip-db-update", "needs --cache-dir with a prepared DB")
-        return cls(
-            int(shard),
-            args.output_dir,
-            args.trivy_binary,
-            args.cache_dir,
-            args.skip_db_update,
-            args.scan_timeout,
-        )
+        return cls(int(shard), PodOptions.from_args(args), args.scan_timeout)
 
 
-def add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--shard", type=int, default=None, help=f"default: ${SHARD_ENV}")
+def add_pod_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-dir", metavar="DIR", help="a folder instead of the contract's S3")
     p.add_argument(
         "--trivy-binary",
@@ -62,6 +82,11 @@ def add_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--cache-dir", metavar="DIR", help="Trivy's cache (default: $TRIVY_CACHE_DIR)")
     p.add_argument("--skip-db-update", action="store_true", help="use the DB in --cache-dir")
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--shard", type=int, default=None, help=f"default: ${SHARD_ENV}")
+    add_pod_options(p)
     p.add_argument(
         "--scan-timeout",
         type=float,
@@ -74,20 +99,10 @@ def add_options(p: argparse.ArgumentParser) -> None:
 def run_job_scan(args: argparse.Namespace) -> int:
     options = JobScanOptions.from_args(args)
     job = read_scan_job(os.environ)
-    store = open_job_store(job.store, options.output_dir)
+    store = open_job_store(job.store, options.pod.output_dir)
     images = shard_images(store, job.run, options.shard)
     with ca_bundle_file(job.registry.caBundle) as ca_file:
-        scanner = ScannerOptions(
-            name=job.scanner.name,
-            trivy=options.trivy_binary,
-            cache_dir=options.cache_dir,
-            db_repository=job.scanner.dbRepository,
-            skip_db_update=options.skip_db_update,
-            parallel=job.parallel,
-            timeout=options.scan_timeout,
-            ca_file=ca_file,
-            insecure=job.registry.insecure,
-        )
+        scanner = options.pod.scanner(job, options.scan_timeout, ca_file)
         adapter = open_adapter(scanner, store, policy_from_spec(job.policy))
         creds = mounted_credentials(job.registry.dockerConfig, job.registry.url)
         with open_display(getattr(args, "display", "quiet")) as display:
