@@ -28,6 +28,23 @@ from regscan.common.discovery import DiscoveryResult, ManifestEntry
 from regscan.common.errors import InvalidInput, StoreError
 
 
+def add_tag_filter_options(p: argparse.ArgumentParser) -> None:
+    """`--tag-filter` and `--match-operator` (discover, scan, filter-tags)."""
+    p.add_argument(
+        "--tag-filter",
+        action="append",
+        default=[],
+        metavar="CEL",
+        help="CEL expression over `tag` and `repository` (repeatable); default: every tag",
+    )
+    p.add_argument(
+        "--match-operator",
+        default="and",
+        choices=["and", "or", "And", "Or"],
+        help="how several --tag-filter expressions combine",
+    )
+
+
 def add_discovery_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--registry",
@@ -48,19 +65,7 @@ def add_discovery_options(p: argparse.ArgumentParser) -> None:
         metavar="OS/ARCH[/VARIANT][:OSVERSION]",
         help="keep only these platforms (repeatable); default: every platform",
     )
-    p.add_argument(
-        "--tag-filter",
-        action="append",
-        default=[],
-        metavar="CEL",
-        help="CEL expression over `tag` and `repository` (repeatable); default: every tag",
-    )
-    p.add_argument(
-        "--match-operator",
-        default="and",
-        choices=["and", "or", "And", "Or"],
-        help="how several --tag-filter expressions combine",
-    )
+    add_tag_filter_options(p)
     p.add_argument(
         "--strict-filters",
         action="store_true",

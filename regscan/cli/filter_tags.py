@@ -26,6 +26,7 @@ from job_images.discovery.celfilter import (
     parse_cli_conditions,
 )
 from job_images.discovery.names import matches, validate_pattern
+from regscan.cli.discover import add_tag_filter_options
 from regscan.cli.exits import OK
 from regscan.common.errors import InvalidInput
 from regscan.common.registry import RegistrySpec
@@ -39,19 +40,7 @@ class FilterTagsOptions:
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--tag-filter",
-        action="append",
-        default=[],
-        metavar="CEL",
-        help="CEL expression over `tag` and `repository` (repeatable); default: every tag",
-    )
-    p.add_argument(
-        "--match-operator",
-        default="and",
-        choices=["and", "or", "And", "Or"],
-        help="how several --tag-filter expressions combine",
-    )
+    add_tag_filter_options(p)
     p.add_argument(
         "--repository",
         default="",
