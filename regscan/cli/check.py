@@ -18,7 +18,7 @@ from job_images.scanning.scanner import ImageRef
 from job_images.store.protocol import ObjectStore
 from regscan.cli import store_options
 from regscan.cli.report import find_images, load_run
-from regscan.cli.scan import EXIT_POLICY, make_policy
+from regscan.cli.scan import EXIT_POLICY, add_policy_options, make_policy
 from regscan.cli.store_options import StoreOptions
 from regscan.common import layout
 from regscan.common.errors import InvalidInput
@@ -37,17 +37,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
         metavar="REF",
         help="repository[:tag] or repository@digest (from the latest run), or a digest",
     )
-    p.add_argument("--fail-on", metavar="SEVERITY", help="default: nothing fails")
-    p.add_argument(
-        "--only-fixable", action="store_true", help="--fail-on counts fixable findings only"
-    )
-    p.add_argument(
-        "--allow",
-        action="append",
-        default=[],
-        metavar="ID[:YYYY-MM-DD]",
-        help="ignore this vulnerability, until the date (repeatable)",
-    )
+    add_policy_options(p)
     store_options.add_store_options(p, default_dir=None)
 
 

@@ -76,6 +76,18 @@ def add_scan_options(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="limit per SBOM or scan (> 0)",
     )
+    add_policy_options(p)
+    p.add_argument("--rescan", action="store_true", help="re-scan from stored SBOMs")
+    p.add_argument(
+        "--grace-days",
+        type=float,
+        default=7.0,
+        help="remove artifacts of digests gone from the registry this long (>= 0)",
+    )
+
+
+def add_policy_options(p: argparse.ArgumentParser) -> None:
+    """`--fail-on`, `--only-fixable`, `--allow` (scan and check; read by `make_policy`)."""
     p.add_argument(
         "--fail-on",
         metavar="SEVERITY",
@@ -91,13 +103,6 @@ def add_scan_options(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="ID[:YYYY-MM-DD]",
         help="ignore this vulnerability for --fail-on, until the date (repeatable)",
-    )
-    p.add_argument("--rescan", action="store_true", help="re-scan from stored SBOMs")
-    p.add_argument(
-        "--grace-days",
-        type=float,
-        default=7.0,
-        help="remove artifacts of digests gone from the registry this long (>= 0)",
     )
 
 
