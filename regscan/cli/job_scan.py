@@ -19,6 +19,7 @@ from job_images.scanning.policy import policy_from_spec
 from job_images.scanning.scanner import ScannerOptions
 from job_images.scanning.table import render_table
 from regscan.cli.progress import open_display
+from regscan.cli.scan import add_trivy_options
 from regscan.common.errors import InvalidInput
 from regscan.common.jobs import SHARD_ENV, RescanJob, ScanJob, read_scan_job
 
@@ -74,14 +75,7 @@ class JobScanOptions:
 
 def add_pod_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-dir", metavar="DIR", help="a folder instead of the contract's S3")
-    p.add_argument(
-        "--trivy-binary",
-        metavar="PATH",
-        default=os.environ.get("REGSCAN_TRIVY"),
-        help="the trivy binary ($REGSCAN_TRIVY); default: trivy on PATH or beside this Python",
-    )
-    p.add_argument("--cache-dir", metavar="DIR", help="Trivy's cache (default: $TRIVY_CACHE_DIR)")
-    p.add_argument("--skip-db-update", action="store_true", help="use the DB in --cache-dir")
+    add_trivy_options(p, mirror=False)
 
 
 def add_options(p: argparse.ArgumentParser) -> None:

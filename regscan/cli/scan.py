@@ -40,6 +40,26 @@ EXIT_POLICY = POLICY_FAILED
 log = logging.getLogger("regscan.scan")
 
 
+def add_trivy_options(p: argparse.ArgumentParser, mirror: bool = True) -> None:
+    """Where Trivy and its DB are (scan, serve; a Job's pod, whose mirror is the contract's)."""
+    p.add_argument(
+        "--trivy-binary",
+        metavar="PATH",
+        default=os.environ.get("REGSCAN_TRIVY"),
+        help="the trivy binary ($REGSCAN_TRIVY); default: trivy on PATH or beside this Python",
+    )
+    if mirror:
+        p.add_argument(
+            "--db-repository",
+            metavar="REF",
+            help="vulnerability-DB mirror HOST/REPO[:TAG][,…]; default: Trivy's",
+        )
+    p.add_argument("--cache-dir", metavar="DIR", help="Trivy's cache; default: Trivy's own")
+    p.add_argument(
+        "--skip-db-update", action="store_true", help="use the DB in --cache-dir as it is"
+    )
+
+
 def add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--scanner",
@@ -53,21 +73,7 @@ def add_scan_options(p: argparse.ArgumentParser) -> None:
         default=os.environ.get("REGSCAN_SCANNER_URL"),
         help="the harbor scanner's base URL; its token from $REGSCAN_SCANNER_TOKEN",
     )
-    p.add_argument(
-        "--trivy-binary",
-        metavar="PATH",
-        default=os.environ.get("REGSCAN_TRIVY"),
-        help="the trivy binary ($REGSCAN_TRIVY); default: trivy on PATH or beside this Python",
-    )
-    p.add_argument(
-        "--db-repository",
-        metavar="REF",
-        help="vulnerability-DB mirror HOST/REPO[:TAG][,…]; default: Trivy's",
-    )
-    p.add_argument("--cache-dir", metavar="DIR", help="Trivy's cache; default: Trivy's own")
-    p.add_argument(
-        "--skip-db-update", action="store_true", help="use the DB in --cache-dir as it is"
-    )
+    add_trivy_options(p)
     p.add_argument("--parallel", type=int, default=4, help="images scanned at once (1-64)")
     p.add_argument(
         "--scan-timeout",

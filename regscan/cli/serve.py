@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from job_images.scanning.adapters import open_adapter
 from job_images.scanning.policy import Policy
 from job_images.scanning.scanner import ScannerOptions
+from regscan.cli.scan import add_trivy_options
 from regscan.cli.store_options import StoreOptions, add_store_options
 from regscan.common.errors import InvalidInput, OperationalError
 
@@ -26,12 +27,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
                    help="where the Harbor Scanner Adapter API listens")  # fmt: skip
     add_store_options(p, default_dir="./regscan-results")
-    p.add_argument("--trivy-binary", metavar="PATH", default=os.environ.get("REGSCAN_TRIVY"),
-                   help="the trivy binary (default: $REGSCAN_TRIVY, else on PATH)")  # fmt: skip
-    p.add_argument("--db-repository", metavar="REF",
-                   help="OCI repository of the vulnerability DB (default: Trivy's)")  # fmt: skip
-    p.add_argument("--cache-dir", metavar="DIR", help="Trivy's cache (default: Trivy's)")
-    p.add_argument("--skip-db-update", action="store_true", help="use the DB in --cache-dir")
+    add_trivy_options(p)
     p.add_argument("--workers", type=int, default=2, help="scans at once (default 2)")
     p.add_argument("--queue-limit", type=int, default=100, help="scans waiting before 429")
     p.add_argument("--scan-timeout", type=float, default=300.0, metavar="SECONDS",
