@@ -97,6 +97,24 @@ def _pod_spec(
     }
 
 
+def _one_pod_job(
+    settings: Settings,
+    lbl: dict[str, str],
+    args: list[str],
+    contract: Contract,
+    auth_secret: str | None,
+) -> dict[str, Any]:
+    """The spec of a run's one-pod Job (discovery, rescan): two retries, then the TTL."""
+    return {
+        "backoffLimit": 2,
+        "ttlSecondsAfterFinished": settings.job_ttl_seconds,
+        "template": {
+            "metadata": {"labels": lbl},
+            "spec": _pod_spec(settings, args, contract, auth_secret),
+        },
+    }
+
+
 def discovery_cronjob(
     namespace: str,
     name: str,
@@ -126,14 +144,7 @@ def discovery_cronjob(
             "failedJobsHistoryLimit": settings.cronjob_history,
             "jobTemplate": {
                 "metadata": {"labels": lbl},
-                "spec": {
-                    "backoffLimit": 2,
-                    "ttlSecondsAfterFinished": settings.job_ttl_seconds,
-                    "template": {
-                        "metadata": {"labels": lbl},
-                        "spec": _pod_spec(settings, ["job", "discover"], contract, auth_secret),
-                    },
-                },
+                "spec": _one_pod_job(settings, lbl, ["job", "discover"], contract, auth_secret),
             },
         },
     }
@@ -211,14 +222,7 @@ def rescan_job(
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {"name": job_name, "namespace": settings.namespace, "labels": lbl},
-        "spec": {
-            "backoffLimit": 2,
-            "ttlSecondsAfterFinished": settings.job_ttl_seconds,
-            "template": {
-                "metadata": {"labels": lbl},
-                "spec": _pod_spec(settings, ["job", "rescan"], contract, None),
-            },
-        },
+        "spec": _one_pod_job(settings, lbl, ["job", "rescan"], contract, None),
     }
 
 
