@@ -1,10 +1,11 @@
 """The rescan Job's work (does I/O through the store and the adapter): after a
 vulnerability-DB update, which digests of a finished run the update can affect.
 
-The adapter's `handle_notification` re-stamps every report the update cannot change
-and names the rest. The run gets `fromRun`'s discovery result as its own (its run index
-lists the whole registry) and `runs/<run>/rescan.json` naming the affected digests; the
-controller then scans only those, as for any run.
+As the adapter's `handle_notification` does (`plan.split_stale`, one pass over the stored
+reports), every report the update cannot change is re-stamped and the rest are named. The
+run gets `fromRun`'s discovery result as its own (its run index lists the whole registry)
+and `runs/<run>/rescan.json` naming the affected digests; the controller then scans only
+those, as for any run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 
 from job_images.scanning import artifacts
 from job_images.scanning.adapters.base import ScannerAdapter
-from job_images.scanning.plan import stale_digests
+from job_images.scanning.plan import split_stale
 from job_images.store.backends import ObjectStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult
@@ -36,19 +37,19 @@ def run_rescan_job(
     digests = {i.digest for i in images}
     adapter.prepare()  # the current DB, fingerprinted
     current = adapter.metadata()
-    stale = set(stale_digests(artifacts.stored_reports(store), current)) & digests
-    affected = sorted(set(adapter.handle_notification({"type": "db-updated"})) & digests)
+    # one pass over the stored reports, as the adapter's handle_notification makes it
+    rescan, restamped = split_stale(artifacts.stored_reports(store), current, adapter.revalidate)
     plan = RescanPlan(
         runId=run,
         fromRun=job.fromRun,
         scanner=current,
-        affected=affected,
-        verified=len(stale) - len(affected),
+        affected=sorted(set(rescan) & digests),
+        verified=len(set(restamped) & digests),
     )
     store.put(layout.rescan_plan_key(run), plan.to_json())
     store.put(layout.discovery_key(run), data)  # written last: the run is ready
     log.info(
         "run %s: DB %s: %d of %d digests affected, %d re-stamped",
-        run, current.db_updated_at, len(affected), len(digests), plan.verified,
+        run, current.db_updated_at, len(plan.affected), len(digests), plan.verified,
     )  # fmt: skip
     return plan

@@ -4,7 +4,7 @@ reports are stale, and the run index built from per-digest outcomes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from regscan.common.discovery import ImageEntry
@@ -22,13 +22,38 @@ def reusable(stored: Report | None, scanner: ScannerInfo, rescan: bool) -> bool:
     return stored is not None and not rescan and is_current(stored.scanner, scanner)
 
 
+def stale_reports(
+    stored: Iterable[tuple[str, Report]], scanner: ScannerInfo
+) -> list[tuple[str, Report]]:
+    """(digest, report) made by this scanner with another version or DB, by digest."""
+    return sorted(
+        (
+            (digest, report)
+            for digest, report in stored
+            if report.scanner.name == scanner.name and not is_current(report.scanner, scanner)
+        ),
+        key=lambda pair: pair[0],
+    )
+
+
 def stale_digests(stored: Iterable[tuple[str, Report]], scanner: ScannerInfo) -> list[str]:
     """Digests whose report this scanner made with another version or DB (rescan these)."""
-    return sorted(
-        digest
-        for digest, report in stored
-        if report.scanner.name == scanner.name and not is_current(report.scanner, scanner)
-    )
+    return [digest for digest, _ in stale_reports(stored, scanner)]
+
+
+def split_stale(
+    stored: Iterable[tuple[str, Report]],
+    scanner: ScannerInfo,
+    restamp: Callable[[Report], object | None],
+) -> tuple[list[str], list[str]]:
+    """After a DB update: (digests to re-scan, digests re-stamped) among the stale reports;
+    `restamp` (the adapter's `revalidate`) re-stamps a report the update cannot change and
+    returns None for one it can."""
+    rescan: list[str] = []
+    restamped: list[str] = []
+    for digest, report in stale_reports(stored, scanner):
+        (rescan if restamp(report) is None else restamped).append(digest)
+    return rescan, restamped
 
 
 def by_digest(images: Iterable[ImageEntry]) -> dict[str, list[ImageEntry]]:

@@ -17,7 +17,7 @@ from job_images.scanning import artifacts
 from job_images.scanning.adapters.base import AdapterError, AdapterSettings, ScanResult
 from job_images.scanning.dbchange import affected
 from job_images.scanning.dbupdates import DBUpdates
-from job_images.scanning.plan import stale_digests
+from job_images.scanning.plan import split_stale, stale_digests
 from job_images.scanning.policy import Policy, check
 from job_images.scanning.report import report_from_findings
 from job_images.scanning.scanner import ImageRef, Scanner, valid_sbom
@@ -156,13 +156,7 @@ class ScanAdapter:
             current = current.model_copy(update={"db_updated_at": str(payload["dbUpdatedAt"])})
             return stale_digests(artifacts.stored_reports(self.store), current)
         self.db_updates.record_current(self.scanner, current)
-        return [
-            digest
-            for digest, report in artifacts.stored_reports(self.store)
-            if report.scanner.name == current.name
-            and not report.scanner.same_as(current)
-            and self.revalidate(report) is None
-        ]
+        return split_stale(artifacts.stored_reports(self.store), current, self.revalidate)[0]
 
 
 class StoredResultsOnly:
