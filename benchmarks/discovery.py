@@ -18,7 +18,8 @@ from pathlib import Path
 from job_images.discovery.celfilter import MatchCondition, TagFilter
 from job_images.discovery.options import ClientOptions
 from job_images.discovery.run import DiscoverySpec, discover
-from tests.bench.images import Content, Package, Pusher, build_image
+from tests.bench.images import Content, Package, build_image
+from tests.bench.pusher import Pusher
 from tests.bench.servers import start_registry
 
 

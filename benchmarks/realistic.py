@@ -19,7 +19,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from tests.bench.images import Content, Layer, Package, Pusher, arch_name, build_image, layer_files
+from tests.bench.images import Content, Layer, Package, arch_name, build_image, layer_files
+from tests.bench.pusher import Pusher
 from tests.bench.trivydb import Advisory, FixtureDB
 
 PLATFORMS = ("linux/amd64", "linux/arm64")

@@ -23,7 +23,8 @@ from job_images.scanning.adapters.harbor_remote import HarborRemoteAdapter
 from job_images.scanning.scanner import ImageRef
 from job_images.store.backends import FilesystemStore
 from tests.bench.catalog import fixture_db
-from tests.bench.images import Content, Package, Pusher, build_image
+from tests.bench.images import Content, Package, build_image
+from tests.bench.pusher import Pusher
 from tests.bench.serve import TOKEN, start_serve
 from tests.bench.servers import Registry, require, start_registry
 from tests.bench.trivydb import write_db

@@ -15,7 +15,7 @@ import pytest
 
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog, fixture_db, push_samples
-from tests.bench.images import Pusher
+from tests.bench.pusher import Pusher
 from tests.bench.trivydb import db_artifact_layer, write_db
 
 TIERS = ("unit", "integration", "image", "envtest", "kind")

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from tests.bench.catalog import fixture_db, push_samples
-from tests.bench.images import Pusher
+from tests.bench.pusher import Pusher
 from tests.bench.servers import ToolMissing, require, start_registry
 from tests.bench.trivydb import write_db
 

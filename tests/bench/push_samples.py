@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from tests.bench.catalog import SampleCatalog, fixture_db, push_samples
-from tests.bench.images import Pusher
+from tests.bench.pusher import Pusher
 from tests.bench.trivydb import db_artifact_layer, write_db
 
 DB_REPOSITORY = "mirror/trivy-db"

@@ -17,7 +17,8 @@ import httpx
 from regscan.common import harbor_api
 from tests.bench import servers
 from tests.bench.catalog import ALPINE, PYTHON
-from tests.bench.images import Pusher, build_image
+from tests.bench.images import build_image
+from tests.bench.pusher import Pusher
 
 TOKEN = "serve-token-123"
 # repository (tag 1.0) -> content and platform; team/serve is scanned by test_serve only

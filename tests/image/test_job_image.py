@@ -20,7 +20,6 @@ import pytest
 from tests.bench import engine, servers
 from tests.bench.catalog import SampleCatalog, push_samples
 from tests.bench.controllerrun import new_world, scan_run
-from tests.bench.images import Pusher
 from tests.bench.podrunner import (
     IMAGE_ENV,
     engine_options,
@@ -29,6 +28,7 @@ from tests.bench.podrunner import (
     run_pod,
     run_pod_in_engine,
 )
+from tests.bench.pusher import Pusher
 from tests.image.conftest import MB, Images
 
 pytestmark = pytest.mark.timeout(1800)  # the first test builds the images

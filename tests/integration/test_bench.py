@@ -15,7 +15,8 @@ from minio.error import S3Error
 from tests.bench import servers
 from tests.bench.catalog import DECOYS, PLANTED, SampleCatalog
 from tests.bench.faults import FaultProxy
-from tests.bench.images import OCI_INDEX, Content, Package, Pusher, build_image
+from tests.bench.images import OCI_INDEX, Content, Package, build_image
+from tests.bench.pusher import Pusher
 
 TINY = Content("alpine", "3.18.4", [Package("busybox", "1.36.1-r0")])
 

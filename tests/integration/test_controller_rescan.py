@@ -22,8 +22,8 @@ from regscan.common.reports import Report
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog, fixture_db
 from tests.bench.fakekube import FakeKube
-from tests.bench.images import Pusher
 from tests.bench.podrunner import job_from_cronjob, run_pod
+from tests.bench.pusher import Pusher
 from tests.bench.trivydb import db_artifact_layer, write_db
 from tests.integration.helpers import regscan
 from tests.integration.test_controller_e2e import NS, OWN, Clock

@@ -13,7 +13,7 @@ import pytest
 from regscan.common.reports import RunIndex
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog, fixture_db
-from tests.bench.images import Pusher
+from tests.bench.pusher import Pusher
 from tests.bench.trivydb import db_artifact_layer, write_db
 from tests.integration.helpers import regscan
 

@@ -17,7 +17,8 @@ from regscan.common.errors import RegistryError
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog
 from tests.bench.faults import FaultProxy
-from tests.bench.images import Pusher, build_image
+from tests.bench.images import build_image
+from tests.bench.pusher import Pusher
 from tests.bench.tokenserver import TokenServer
 from tests.integration.helpers import FAST, TINY, regscan, run
 

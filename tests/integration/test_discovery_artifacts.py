@@ -15,7 +15,8 @@ from tests.bench.artifacts import (
     index_with_attestations,
     with_os_version,
 )
-from tests.bench.images import OCI_INDEX, Content, Package, Pusher, build_image, index_for
+from tests.bench.images import OCI_INDEX, Content, Package, build_image, index_for
+from tests.bench.pusher import Pusher
 from tests.integration.helpers import TINY, regscan, run
 
 LTSC2019 = "10.0.17763.5329"

@@ -12,7 +12,8 @@ from job_images.discovery.run import DiscoverySpec, RepositorySelector, discover
 from regscan.common.errors import RegistryError
 from tests.bench import servers
 from tests.bench.faults import FaultProxy, Rule
-from tests.bench.images import OCI_INDEX, Content, Package, Pusher, build_image, index_for
+from tests.bench.images import OCI_INDEX, Content, Package, build_image, index_for
+from tests.bench.pusher import Pusher
 from tests.integration.helpers import FAST, TINY, regscan, run
 
 

@@ -17,7 +17,8 @@ from regscan.common import layout
 from regscan.common.reports import Report, RunIndex
 from tests.bench import servers
 from tests.bench.catalog import DECOYS, PLANTED, SampleCatalog, fixture_db
-from tests.bench.images import Content, Package, Pusher, build_image
+from tests.bench.images import Content, Package, build_image
+from tests.bench.pusher import Pusher
 from tests.bench.trivydb import write_db
 from tests.integration.helpers import adapter, regscan, scan_args
 

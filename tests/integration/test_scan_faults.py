@@ -21,7 +21,8 @@ from regscan.common.reports import RunIndex, ShardSpec
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog
 from tests.bench.faulty_trivy import write_wrapper
-from tests.bench.images import Content, Package, Pusher, build_image
+from tests.bench.images import Content, Package, build_image
+from tests.bench.pusher import Pusher
 from tests.integration.helpers import adapter, images_of, regscan
 
 

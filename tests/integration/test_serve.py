@@ -13,7 +13,8 @@ import pytest
 from regscan.common import layout
 from regscan.serve import mime
 from tests.bench.catalog import PLANTED
-from tests.bench.images import Content, Package, Pusher, build_image
+from tests.bench.images import Content, Package, build_image
+from tests.bench.pusher import Pusher
 from tests.bench.serve import TOKEN, Served, start_serve
 from tests.harbor_api.schemas import validate
 
