@@ -24,7 +24,6 @@ from controller.core.rescans import mirrors_to_check
 from controller.dbwatch import DBWatch
 from controller.kube.client import OWNED_SELECTOR, KubeApi
 from controller.settings import Settings
-from job_images.credentials import DOCKERCONFIGJSON_KEY
 from job_images.store.backends import ObjectStore
 from regscan.common import layout
 from regscan.common.discovery import DiscoveryResult
@@ -73,16 +72,25 @@ def job_obs(obj: dict[str, Any]) -> JobObs:
 
 
 def auth_secret(obj: dict[str, Any] | None) -> AuthSecret | None:
+    """A Secret's type and text values (a value that is not UTF-8 text is left out)."""
     if obj is None:
         return None
-    raw = (obj.get("data") or {}).get(DOCKERCONFIGJSON_KEY)
-    text = None
-    if raw:
+    data = {}
+    for key, raw in (obj.get("data") or {}).items():
         try:
-            text = base64.b64decode(raw).decode()
-        except (ValueError, UnicodeDecodeError):
-            text = None
-    return AuthSecret(obj.get("type", ""), text)
+            data[key] = base64.b64decode(raw, validate=True).decode()
+        except (ValueError, UnicodeDecodeError, TypeError):
+            continue
+    return AuthSecret(obj.get("type", ""), data)
+
+
+def secrets_named(spec: dict[str, Any]) -> list[str]:
+    """The Secrets a Registry spec names in its own namespace (registry and scanner auth)."""
+    scanner = spec.get("scanner")
+    names = [spec.get("authSecret")]
+    if isinstance(scanner, dict):
+        names.append(scanner.get("authSecret"))
+    return [n for n in names if n and isinstance(n, str)]
 
 
 class StoreReader:
@@ -146,8 +154,9 @@ def observe(
         secrets=[object_obs(o) for o in kube.list("Secret", own, OWNED_SELECTOR)],
     )
     for reg in registries:
-        name = (reg.spec or {}).get("authSecret")
-        if name and not reg.deleting and isinstance(name, str):
+        if reg.deleting:
+            continue
+        for name in secrets_named(reg.spec or {}):
             # read only from the Registry's own namespace: no cross-namespace references
             observed.auth[(reg.namespace, name)] = auth_secret(
                 kube.get("Secret", reg.namespace, name)

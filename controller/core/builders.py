@@ -11,11 +11,13 @@ from controller.core import naming
 from controller.core.contracts import discovery_contract, rescan_contract, scan_contract
 from controller.core.schedule import normalize
 from controller.settings import Settings
-from job_images.credentials import DOCKERCONFIGJSON_KEY, DOCKERCONFIGJSON_TYPE
+from job_images.credentials import DOCKERCONFIGJSON_KEY
 from regscan.common.jobs import (
     DOCKER_CONFIG_DIR,
     S3_ACCESS_KEY_ENV,
     S3_SECRET_KEY_ENV,
+    SCANNER_TOKEN_DIR,
+    SCANNER_TOKEN_KEY,
     Contract,
     pod_env,
 )
@@ -37,7 +39,11 @@ def registry_labels(namespace: str, name: str, component: str) -> dict[str, str]
 
 
 def _pod_spec(
-    settings: Settings, args: list[str], contract: Contract, auth_secret: str | None
+    settings: Settings,
+    args: list[str],
+    contract: Contract,
+    auth_secret: str | None,
+    scanner_secret: str | None = None,
 ) -> dict[str, Any]:
     volumes: list[dict[str, Any]] = [
         {"name": "tmp", "emptyDir": {}},
@@ -47,17 +53,14 @@ def _pod_spec(
         {"name": "tmp", "mountPath": "/tmp"},
         {"name": "trivy-cache", "mountPath": "/var/cache/trivy"},
     ]
-    if auth_secret:
-        volumes.append(
-            {
-                "name": "registry-auth",
-                "secret": {
-                    "secretName": auth_secret,
-                    "items": [{"key": DOCKERCONFIGJSON_KEY, "path": "config.json"}],
-                },
-            }
-        )
-        mounts.append({"name": "registry-auth", "mountPath": DOCKER_CONFIG_DIR, "readOnly": True})
+    for volume, secret, key, path, folder in (
+        ("registry-auth", auth_secret, DOCKERCONFIGJSON_KEY, "config.json", DOCKER_CONFIG_DIR),
+        ("scanner-auth", scanner_secret, SCANNER_TOKEN_KEY, SCANNER_TOKEN_KEY, SCANNER_TOKEN_DIR),
+    ):
+        if secret:
+            items = [{"key": key, "path": path}]
+            volumes.append({"name": volume, "secret": {"secretName": secret, "items": items}})
+            mounts.append({"name": volume, "mountPath": folder, "readOnly": True})
     s3_env = [
         {
             "name": S3_ACCESS_KEY_ENV,
@@ -176,10 +179,11 @@ def scan_job(
     spec: RegistrySpec,
     settings: Settings,
     auth_secret: str | None,
+    scanner_secret: str | None = None,
 ) -> dict[str, Any]:
     """One Indexed Job per run: index i scans shard i."""
     lbl = {**registry_labels(namespace, name, "scan"), L.RUN_ID: run}
-    contract = scan_contract(namespace, run, spec, settings, auth_secret)
+    contract = scan_contract(namespace, run, spec, settings, auth_secret, scanner_secret)
     job_spec: dict[str, Any] = {
         "completionMode": "Indexed",
         "completions": shards,
@@ -189,7 +193,7 @@ def scan_job(
         "ttlSecondsAfterFinished": settings.job_ttl_seconds,
         "template": {
             "metadata": {"labels": lbl},
-            "spec": _pod_spec(settings, ["job", "scan"], contract, auth_secret),
+            "spec": _pod_spec(settings, ["job", "scan"], contract, auth_secret, scanner_secret),
         },
     }
     if spec.scan.activeDeadlineSeconds:
@@ -226,24 +230,26 @@ def rescan_job(
     }
 
 
-def auth_secret_copy(
+def secret_copy(
     namespace: str,
     name: str,
     secret_name: str,
-    docker_config_json: str,
+    type_: str,
+    data: dict[str, str],
     settings: Settings,
     run: str | None = None,
 ) -> dict[str, Any]:
-    """A copy of the Registry's dockerconfigjson Secret in the controller's namespace."""
+    """A copy of a Secret the Registry names, in the controller's namespace (with `run`:
+    the run's copy, deleted when the run is summarized)."""
     lbl = registry_labels(namespace, name, "auth")
     if run:
         lbl[L.RUN_ID] = run
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "type": DOCKERCONFIGJSON_TYPE,
+        "type": type_,
         "metadata": {"name": secret_name, "namespace": settings.namespace, "labels": lbl},
-        "stringData": {DOCKERCONFIGJSON_KEY: docker_config_json},
+        "stringData": data,
     }
 
 

@@ -42,3 +42,7 @@ def scan_job_name(run: str) -> str:
 
 def auth_secret_name(run: str) -> str:
     return dns_name("rs-auth", run)
+
+
+def scanner_secret_name(run: str) -> str:
+    return dns_name("rs-scanner", run)

@@ -51,8 +51,11 @@ class ObjectObs:
 
 @dataclass(frozen=True)
 class AuthSecret:
+    """A Secret a Registry names (`authSecret`, `scanner.authSecret`): its type and the
+    values of its keys that are text."""
+
     type: str
-    docker_config_json: str | None
+    data: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

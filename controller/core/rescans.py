@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.core.observed import Observed, RunData
+from controller.core.observed import Observed, RegistryObs, RunData
 from controller.settings import Settings
 from regscan.common.discovery import ImageEntry
 from regscan.common.registry import LastRescan, VulnerabilityDB
@@ -28,12 +28,16 @@ def db_key(spec: dict[str, Any], settings: Settings) -> str:
 
 
 def mirrors_to_check(observed: Observed, settings: Settings) -> set[str]:
-    """The mirrors of Registries whose status names a DB: the others have nothing to redo."""
-    return {
-        db_key(reg.spec, settings)
-        for reg in observed.registries
-        if not reg.deleting and ((reg.status or {}).get("database") or {}).get("digest")
-    }
+    """The mirrors of Registries scanned by Trivy whose status names a DB: the others have
+    nothing to redo (a harbor scanner keeps its own DB)."""
+
+    def follows(reg: RegistryObs) -> bool:
+        scanner = reg.spec.get("scanner") if isinstance(reg.spec, dict) else None
+        name = scanner.get("name", "trivy") if isinstance(scanner, dict) else "trivy"
+        database = (reg.status or {}).get("database") or {}
+        return not reg.deleting and name == "trivy" and bool(database.get("digest"))
+
+    return {db_key(reg.spec, settings) for reg in observed.registries if follows(reg)}
 
 
 def only_affected(images: list[ImageEntry], data: RunData) -> list[ImageEntry] | None:

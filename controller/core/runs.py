@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from controller.api import labels as L
 from controller.core import builders, reasons
-from controller.core.authsecret import AuthDecision, run_copy
+from controller.core.authsecret import AuthDecision, run_copies
 from controller.core.observed import (
     ConditionChange,
     Decision,
@@ -112,6 +112,8 @@ def rescan_decision(ctx: RunContext) -> Decision:
     current for, the Registry is idle (no Job running, its last run summarized) and none
     ran for this DB version yet."""
     database, last = ctx.status.database, ctx.status.lastScan
+    if ctx.spec.scanner.name != "trivy":
+        return Decision()  # a harbor scanner's DB is its own: no mirror to follow
     if database is None or not database.digest or last is None or not last.completionTime:
         return Decision()
     mirror = ctx.observed.db_digests.get(db_key(ctx.reg.spec, ctx.settings))
@@ -175,14 +177,21 @@ def _start_scan(ctx: RunContext, run: str, data: RunData) -> Decision:
         )
         for i, shard in enumerate(shards)
     )
-    secret, copy = run_copy(ctx.reg, ctx.auth, run, ctx.settings)
+    copies = run_copies(ctx.reg, ctx.auth, run, ctx.settings)
     job = builders.scan_job(
-        ctx.reg.namespace, ctx.reg.name, run, len(shards), ctx.spec, ctx.settings, secret
+        ctx.reg.namespace,
+        ctx.reg.name,
+        run,
+        len(shards),
+        ctx.spec,
+        ctx.settings,
+        copies.registry,
+        copies.scanner,
     )
     message = f"{len(todo)} images in {len(shards)} shards"
     return (
         Decision(put_objects=puts)
-        + copy
+        + copies.decision
         + Decision(apply=(job,))
         + _cond(reasons.SCANNING, "True", reasons.STARTED, message)
         + Decision(events=(ctx.event(reasons.SCAN_STARTED, f"run {run}: {message}"),))

@@ -8,6 +8,7 @@ schedule by croniter. The first problem is an InvalidInput naming the spec field
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -16,7 +17,7 @@ from job_images.discovery import selection
 from job_images.scanning.policy import parse_allow_entry
 from regscan.common.dbref import db_refs
 from regscan.common.errors import InvalidInput
-from regscan.common.registry import RegistrySpec
+from regscan.common.registry import RegistrySpec, ScannerSpec
 
 
 def parse_spec(raw: str | dict[str, Any], whole: str = "spec") -> RegistrySpec:
@@ -57,8 +58,29 @@ def _validate(spec: RegistrySpec) -> None:
         parse_allow_entry(entry.id)
     if spec.caBundle is not None and "BEGIN CERTIFICATE" not in spec.caBundle:
         raise InvalidInput("spec.caBundle", "is not a PEM certificate bundle")
-    if spec.scanner.dbRepository is not None:
+    _validate_scanner(spec.scanner)
+
+
+def _validate_scanner(scanner: ScannerSpec) -> None:
+    """Each scanner's own fields, and none of the other's."""
+    if scanner.name == "harbor":
+        if scanner.url is None:
+            raise InvalidInput("spec.scanner.url", "is required with name harbor")
+        parsed = urlsplit(scanner.url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise InvalidInput(
+                "spec.scanner.url", f"{scanner.url!r} is not an http(s) URL with a host"
+            )
+        if scanner.dbRepository is not None:
+            raise InvalidInput(
+                "spec.scanner.dbRepository", "is Trivy's; a harbor scanner keeps its own DB"
+            )
+        return
+    for name in ("url", "authSecret"):
+        if getattr(scanner, name) is not None:
+            raise InvalidInput(f"spec.scanner.{name}", "is only for name harbor")
+    if scanner.dbRepository is not None:
         try:
-            db_refs(spec.scanner.dbRepository)
+            db_refs(scanner.dbRepository)
         except InvalidInput as exc:
             raise InvalidInput("spec.scanner.dbRepository", str(exc).split(": ", 1)[1]) from exc

@@ -11,7 +11,7 @@ authSecret) are granted where Registries are watched: with `REGSCAN_WATCH_NAMESP
 set, a Role in each of those namespaces and nothing cluster-wide; with it empty (every
 namespace), a ClusterRole, because RBAC cannot grant "namespaces that will hold a
 Registry". Even then it is `get` by name only (no list/watch): the controller reads
-only the Secret a Registry's `authSecret` names, in the Registry's own namespace.
+only the Secrets a Registry names (`authSecret`, `scanner.authSecret`), in its own namespace.
 """
 
 from __future__ import annotations
@@ -37,7 +37,12 @@ class Rule:
 REGISTRY_RULES = [
     Rule(L.GROUP, L.PLURAL, ("list",), "read every Registry each poll"),
     Rule(L.GROUP, f"{L.PLURAL}/status", ("patch",), "publish the summary; spec is never written"),
-    Rule("", "secrets", ("get",), "read a Registry's authSecret, by name, in its own namespace"),
+    Rule(
+        "",
+        "secrets",
+        ("get",),
+        "read the Secrets a Registry names (authSecret, scanner.authSecret), by name",
+    ),
     Rule("", "events", ("create",), "run started/finished/failed Events on the Registry"),
 ]
 

@@ -69,6 +69,8 @@ class ScannerOptions:
     insecure: bool = False
     server: bool = True  # Trivy: one `trivy server` per run (DB and layer cache shared)
     url: str | None = None  # the `harbor` adapter: a Harbor Scanner Adapter API server
+    token_file: str | None = None  # the `harbor` adapter: its token, from a mounted Secret
+    auth_scheme: str | None = None  # the `harbor` adapter: bearer, basic or apikey
 
 
 class Scanner(Protocol):

@@ -43,7 +43,8 @@ class PodOptions:
     def scanner(
         self, job: ScanJob | RescanJob, timeout: float, ca_file: str | None
     ) -> ScannerOptions:
-        """How the pod runs the contract's scanner (its DB mirror, the registry's TLS)."""
+        """How the pod runs the contract's scanner (its DB mirror or its server and token,
+        the registry's TLS)."""
         return ScannerOptions(
             name=job.scanner.name,
             trivy=self.trivy_binary,
@@ -54,6 +55,9 @@ class PodOptions:
             timeout=timeout,
             ca_file=ca_file,
             insecure=job.registry.insecure,
+            url=job.scanner.url,
+            token_file=job.scannerToken if isinstance(job, ScanJob) else None,
+            auth_scheme=job.scanner.authScheme.lower(),
         )
 
 

@@ -7,7 +7,8 @@ Everything a Job needs is in the model; what only the pod knows at run time come
 Kubernetes itself (the run id of a discovery or rescan Job is its own name, through the
 downward API; a scan pod's shard is `JOB_COMPLETION_INDEX`). Secrets never travel in a
 contract: S3 keys come from a Secret as `AWS_*` variables, registry credentials from a mounted
-dockerconfigjson at `DOCKER_CONFIG_DIR`.
+dockerconfigjson at `DOCKER_CONFIG_DIR`, a harbor scanner's token from a file in
+`SCANNER_TOKEN_DIR`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ CONTRACT_ENV = "REGSCAN_JOB"  # the contract, as JSON
 RUN_ID_ENV = "REGSCAN_RUN_ID"  # a discovery Job's name (downward API)
 SHARD_ENV = "JOB_COMPLETION_INDEX"  # set by Kubernetes on Indexed Job pods
 DOCKER_CONFIG_DIR = "/var/run/regscan/docker"  # the run's dockerconfigjson, mounted
+SCANNER_TOKEN_DIR = "/var/run/regscan/scanner"  # the run's copy of spec.scanner.authSecret
+SCANNER_TOKEN_KEY = "token"  # the key of that Secret, and the file name in the folder
 S3_ACCESS_KEY_ENV = "AWS_ACCESS_KEY_ID"
 S3_SECRET_KEY_ENV = "AWS_SECRET_ACCESS_KEY"
 
@@ -71,6 +74,9 @@ class ScanJob(_Model):
     scanner: ScannerSpec = Field(default_factory=ScannerSpec)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     parallel: int = Field(default=1, ge=1, le=64)
+    scannerToken: str | None = Field(
+        default=None, description="the harbor scanner's token file, when its Secret is mounted"
+    )
 
 
 class RescanJob(_Model):

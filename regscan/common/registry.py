@@ -61,8 +61,36 @@ class ScanSpec(_Model):
 
 
 class ScannerSpec(_Model):
-    name: Literal["trivy"] = "trivy"
-    dbRepository: str | None = Field(default=None, min_length=1, max_length=512)
+    """Which scanner the scan Jobs use: Trivy in the pod (default), or any server speaking
+    the Harbor Scanner Adapter API (`harbor`: Harbor's Trivy, Clair, Anchore … adapters, or
+    `regscan serve`)."""
+
+    name: Literal["trivy", "harbor"] = "trivy"
+    dbRepository: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="trivy: the vulnerability-DB mirror (OCI reference)",
+    )
+    url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="harbor: the adapter's base URL (http or https)",
+    )
+    authSecret: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        description="harbor: a Secret in the Registry's namespace whose key `token` is "
+        "the adapter's credential",
+    )
+    authScheme: Literal["Bearer", "Basic", "APIKey"] = Field(
+        default="Bearer",
+        description="harbor: how the token is sent, as Harbor's registration offers: "
+        "Bearer, Basic (`user:password`, or a password for user regscan) or "
+        "X-ScannerAdapter-API-Key",
+    )
 
 
 class RegistrySpec(_Model):

@@ -59,9 +59,11 @@ def new_world(
     bucket: str,
     job_image: str = "regscan:test",
     auth: tuple[str, str] | None = None,
+    spec_patch: dict[str, Any] | None = None,
 ) -> World:
-    """A Registry `team-a/harbor` over `samples/*` (batch size 2), S3 in `bucket`; with
-    `auth`, its `authSecret` is a dockerconfigjson Secret `pull` holding those credentials."""
+    """A Registry `team-a/harbor` over `samples/*` (batch size 2; `spec_patch` changes its
+    spec), S3 in `bucket`; with `auth`, its `authSecret` is a dockerconfigjson Secret `pull`
+    holding those credentials."""
     settings = Settings(
         namespace=OWN,
         job_image=job_image,
@@ -93,7 +95,7 @@ def new_world(
             "data": {DOCKERCONFIGJSON_KEY: base64.b64encode(config.encode()).decode()},
         }
         spec["authSecret"] = "pull"
-    kube.put_registry(NS, "harbor", spec)
+    kube.put_registry(NS, "harbor", {**spec, **(spec_patch or {})})
     clock = Clock()
     return World(kube, Controller(kube, store, settings, clock=clock), store, clock)
 

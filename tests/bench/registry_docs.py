@@ -33,7 +33,14 @@ FULL_SPEC: dict[str, Any] = {
         "activeDeadlineSeconds": 3600,
         "backoffLimitPerIndex": 2,
     },
-    "scanner": {"name": "trivy", "dbRepository": "mirror.example.com/trivy-db:2"},
+    # every field for the shapes (validation.py refuses a DB mirror beside harbor)
+    "scanner": {
+        "name": "harbor",
+        "dbRepository": "mirror.example.com/trivy-db:2",
+        "url": "https://scanner.example.com",
+        "authSecret": "scanner-token",
+        "authScheme": "Basic",
+    },
     "policy": {
         "failOn": "HIGH",
         "onlyFixable": True,

@@ -205,6 +205,14 @@ def test_sbom_bytes() -> None:
             {"REGSCAN_SCANNER_TOKEN": "t", "REGSCAN_SCANNER_AUTH": "basic"},
             {"Authorization": "Basic " + base64.b64encode(b"regscan:t").decode()},
         ),
+        (  # Harbor's Basic credential is user:password
+            {"REGSCAN_SCANNER_TOKEN": "robot:pw", "REGSCAN_SCANNER_AUTH": "Basic"},
+            {"Authorization": "Basic " + base64.b64encode(b"robot:pw").decode()},
+        ),
+        (  # spec.scanner.authScheme, lower-cased by the Job
+            {"REGSCAN_SCANNER_TOKEN": "t", "REGSCAN_SCANNER_AUTH": "apikey"},
+            {"X-ScannerAdapter-API-Key": "t"},
+        ),
     ],
 )
 def test_auth_headers(env: dict[str, str], headers: dict[str, str]) -> None:

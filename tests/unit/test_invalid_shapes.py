@@ -49,6 +49,8 @@ def test_spec_cases_cover_each_kind_of_constraint() -> None:
         "caBundle:minLength 1",
         "authSecret:minLength 1",
         "scanner.dbRepository:minLength 1",
+        "scanner.url:maxLength 512",
+        "scanner.authScheme:enum",
         "scan.batchSize:minimum 1",
         "scan.batchSize:maximum 1000",
         "scan.batchSize:integer, not fraction",

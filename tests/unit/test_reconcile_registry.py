@@ -118,6 +118,30 @@ def test_spec_change_reapplies_the_cronjob_and_moves_the_schedule() -> None:
             "spec.scanner.dbRepository",
             "no scheme",
         ),
+        ({"scanner": {"name": "harbor"}}, "spec.scanner.url", "required with name harbor"),
+        (
+            {"scanner": {"name": "harbor", "url": "scanner:8080"}},
+            "spec.scanner.url",
+            "not an http(s) URL",
+        ),
+        (
+            {"scanner": {"name": "harbor", "url": "http://", "authSecret": "t"}},
+            "spec.scanner.url",
+            "with a host",
+        ),
+        (
+            {"scanner": {"name": "harbor", "url": "http://s", "dbRepository": "m.io/db:2"}},
+            "spec.scanner.dbRepository",
+            "harbor scanner keeps its own DB",
+        ),
+        ({"scanner": {"url": "http://s"}}, "spec.scanner.url", "only for name harbor"),
+        ({"scanner": {"authSecret": "t"}}, "spec.scanner.authSecret", "only for name harbor"),
+        ({"scanner": {"name": "clair"}}, "spec.scanner.name", "'trivy' or 'harbor'"),
+        (
+            {"scanner": {"name": "harbor", "url": "http://s", "authScheme": "Digest"}},
+            "spec.scanner.authScheme",
+            "'Bearer', 'Basic' or 'APIKey'",
+        ),
     ],
 )
 def test_invalid_spec_gives_condition_and_no_jobs(
@@ -139,7 +163,11 @@ def test_invalid_spec_gives_condition_and_no_jobs(
 
 @pytest.mark.parametrize(
     ("secret", "reason"),
-    [(None, "AuthSecretNotFound"), (AuthSecret("Opaque", "{}"), "AuthSecretInvalid")],
+    [
+        (None, "AuthSecretNotFound"),
+        (AuthSecret("Opaque", {".dockerconfigjson": "{}"}), "AuthSecretInvalid"),
+        (AuthSecret("kubernetes.io/dockerconfigjson", {"config.json": "{}"}), "AuthSecretInvalid"),
+    ],
 )
 def test_auth_secret_missing_or_wrong_type(secret: AuthSecret | None, reason: str) -> None:
     r = reg(spec=spec(authSecret="pull"))
@@ -151,7 +179,8 @@ def test_auth_secret_missing_or_wrong_type(secret: AuthSecret | None, reason: st
 
 def test_auth_secret_is_copied_and_mounted() -> None:
     r = reg(spec=spec(authSecret="pull"))
-    auth = {("team-a", "pull"): AuthSecret("kubernetes.io/dockerconfigjson", '{"auths":{}}')}
+    data = {".dockerconfigjson": '{"auths":{}}'}
+    auth = {("team-a", "pull"): AuthSecret("kubernetes.io/dockerconfigjson", data)}
     plan = reconcile(Observed(registries=[r], auth=auth), SETTINGS, NOW)
     (secret,) = applied(plan, "Secret")
     assert secret["metadata"]["namespace"] == "regscan-system"

@@ -90,6 +90,8 @@ def test_new_db_in_the_mirror_starts_one_rescan_job() -> None:
         ("the Registry's own mirror is unchanged",
          {"registry_spec": spec(scanner={"dbRepository": "mirror.example/db:2"}),
           "mirrors": {"": NEW, "mirror.example/db:2": OLD}}),
+        ("a harbor scanner keeps its own DB",
+         {"registry_spec": spec(scanner={"name": "harbor", "url": "http://scanner:8080"})}),
     ],
 )  # fmt: skip
 def test_no_rescan_job(case: str, kwargs: dict[str, Any]) -> None:

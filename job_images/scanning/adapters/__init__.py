@@ -4,6 +4,8 @@ one from typed options (constructing a scanner may look for its binary: I/O).
 
 from __future__ import annotations
 
+import os
+
 from job_images.scanning.adapters.base import AdapterSettings, ScannerAdapter
 from job_images.scanning.adapters.harbor import ScanAdapter, StoredResultsOnly
 from job_images.scanning.policy import Policy
@@ -27,10 +29,19 @@ def get_adapter(name: str, options: ScannerOptions | None = None) -> ScannerAdap
     """An unconfigured adapter over the scanner registered under `name`; `harbor` is a
     client of a Harbor Scanner Adapter API server at `options.url`."""
     if name == "harbor":
-        from job_images.scanning.adapters.harbor_remote import HarborRemoteAdapter
+        from job_images.scanning.adapters.harbor_remote import (
+            AUTH_ENV,
+            TOKEN_FILE_ENV,
+            HarborRemoteAdapter,
+        )
 
         o = options or ScannerOptions()
-        return HarborRemoteAdapter(o.url or "", o.timeout)
+        env = dict(os.environ)  # the options (a Job's contract) win over the environment
+        if o.token_file:
+            env[TOKEN_FILE_ENV] = o.token_file
+        if o.auth_scheme:
+            env[AUTH_ENV] = o.auth_scheme
+        return HarborRemoteAdapter(o.url or "", o.timeout, env)
     return ScanAdapter(get_scanner(name, options))
 
 

@@ -9,7 +9,9 @@ storage, policy and lifecycle of stored results reuse `ScanAdapter`'s.
 
 The adapter's token comes from `REGSCAN_SCANNER_TOKEN` or the file named by
 `REGSCAN_SCANNER_TOKEN_FILE` (a mounted Secret), sent as `Bearer` (or, with
-`REGSCAN_SCANNER_AUTH=basic|api-key`, as a Basic password or `X-ScannerAdapter-API-Key`).
+`REGSCAN_SCANNER_AUTH=basic|api-key`, as Basic credentials — `user:password`, or a password
+for user `regscan` — or `X-ScannerAdapter-API-Key`). A Job's contract sets both
+(`ScannerOptions.token_file`, `auth_scheme`).
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
         return {}
     style = env.get(AUTH_ENV, "bearer").lower()
     if style == "basic":
-        return {"Authorization": "Basic " + base64.b64encode(f"regscan:{token}".encode()).decode()}
-    if style == "api-key":
+        user_password = token if ":" in token else f"regscan:{token}"
+        return {"Authorization": "Basic " + base64.b64encode(user_password.encode()).decode()}
+    if style in ("api-key", "apikey"):
         return {"X-ScannerAdapter-API-Key": token}
     if style != "bearer":
         raise InvalidInput(AUTH_ENV, f"{style!r} is not bearer, basic or api-key")

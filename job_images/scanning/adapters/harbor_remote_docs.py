@@ -152,7 +152,8 @@ def http_error(status: int, body: bytes, what: str) -> AdapterError:
     if status == 404:
         return AdapterError(message, error_code="ScanNotFound", can_retry=True)
     if status in (401, 403):
-        return AdapterError(message + " (check REGSCAN_SCANNER_TOKEN)", error_code="Unauthorized")
+        hint = " (check REGSCAN_SCANNER_TOKEN, or the Registry's spec.scanner.authSecret)"
+        return AdapterError(message + hint, error_code="Unauthorized")
     if status == 429 or (status >= 500 and status != 501):
         return AdapterError(message, error_code="ScannerUnavailable", can_retry=True)
     return AdapterError(message, error_code="ScanRejected")
