@@ -52,7 +52,9 @@ def add_trivy_options(p: argparse.ArgumentParser, mirror: bool = True) -> None:
         p.add_argument(
             "--db-repository",
             metavar="REF",
-            help="vulnerability-DB mirror HOST/REPO[:TAG][,…]; default: Trivy's",
+            default=os.environ.get("REGSCAN_DB_REPOSITORY"),
+            help="vulnerability-DB mirror HOST/REPO[:TAG][,…] ($REGSCAN_DB_REPOSITORY); "
+            "default: Trivy's",
         )
     p.add_argument("--cache-dir", metavar="DIR", help="Trivy's cache; default: Trivy's own")
     p.add_argument(

@@ -77,9 +77,10 @@ def test_each_image_carries_only_its_own_libraries(images: Images) -> None:
     assert proc.returncode == 1, line
     assert line.startswith("regscan controller: error: no usable Kubernetes configuration"), line
 
-    probe = (
+    probe = (  # Trivy and `regscan serve`'s ASGI stack, no Kubernetes client
         "import importlib.util as u, shutil; "
-        "assert shutil.which('trivy') and not u.find_spec('kubernetes')"
+        "assert shutil.which('trivy') and not u.find_spec('kubernetes'); "
+        "assert u.find_spec('uvicorn') and u.find_spec('starlette')"
     )
     proc = _in_image("--entrypoint", "python", images.job.tag, "-c", probe)
     assert proc.returncode == 0, proc.stderr

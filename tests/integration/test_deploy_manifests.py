@@ -79,3 +79,44 @@ def test_kustomize_needs_the_credentials_file_and_keeps_namespaces(tmp_path: Pat
     assert roles == {("Role", "team-a"), ("Role", "team-b"), ("Role", "regscan-system")}
     kinds = {d["kind"] for d in objects}
     assert {"PodDisruptionBudget", "NetworkPolicy", "CustomResourceDefinition"} <= kinds
+
+
+def test_make_deploy_serve_builds_manifests_with_the_serve_component(tmp_path: Path) -> None:
+    """`make deploy-serve`'s token and overlay, built by the real `kubectl kustomize`."""
+    shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "manifests" / "s3-credentials.env").write_text("accessKey=a\nsecretKey=b\n")
+    token = tmp_path / "manifests" / "components" / "serve" / "serve-token.env"
+    overlay = ".regscan-deploy/serve"
+    targets = [str(token), f"{overlay}/kustomization.yaml"]
+    make = [_tool("make"), "-s", "-C", str(tmp_path), f"SERVE_TOKEN={token}", *targets]
+    out = subprocess.run(make, capture_output=True, text=True, check=True)
+    value = env_file(token)["token"]
+    assert len(value) >= 32 and value not in out.stdout + out.stderr
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    built = kustomize(tmp_path / overlay)
+    assert built.returncode == 0, built.stderr
+    objects: list[dict[str, Any]] = [d for d in yaml.safe_load_all(built.stdout) if d]
+    names = {(d["kind"], d["metadata"]["name"]) for d in objects}
+    assert {("Deployment", "regscan-serve"), ("Service", "regscan-serve")} <= names
+    assert ("Deployment", "regscan-controller") in names  # the whole product, plus serve
+    secret = next(
+        d for d in objects if d["metadata"]["name"] == "regscan-serve" and d["kind"] == "Secret"
+    )
+    assert base64.b64decode(secret["data"]["token"]).decode() == value
+    policy = next(d for d in objects if d["kind"] == "NetworkPolicy")
+    allowed = [f["podSelector"]["matchLabels"] for f in policy["spec"]["ingress"][0]["from"]]
+    assert {"app.kubernetes.io/name": "regscan-serve"} in allowed  # serve reaches MinIO's API
+    assert {"app.kubernetes.io/name": "regscan-controller"} in allowed
+
+
+def test_the_serve_component_needs_its_token_file(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
+    (tmp_path / "manifests" / "s3-credentials.env").write_text("accessKey=a\nsecretKey=b\n")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        "resources: [../manifests]\ncomponents: [../manifests/components/serve]\n"
+    )
+    missing = kustomize(overlay)
+    assert missing.returncode != 0 and "serve-token.env" in missing.stderr  # no default token
