@@ -57,8 +57,15 @@ def credentials_of(authorization: str) -> Credentials | None:
         if not sep:
             raise RequestRejected(422, "registry.authorization: Basic value has no ':'")
         return Credentials(user, password)
+    if scheme.lower() == "bearer":
+        token = value.strip()
+        if not token or any(c.isspace() for c in token):
+            raise RequestRejected(422, "registry.authorization: Bearer needs one token")
+        return Credentials.bearer(token)
     raise RequestRejected(
-        422, f"registry.authorization: scheme {scheme!r} not supported; send Basic user:password"
+        422,
+        f"registry.authorization: scheme {scheme[:20]!r} not supported; "
+        "send Basic user:password or Bearer <token>",
     )
 
 

@@ -33,6 +33,8 @@ def test_scan_request_carries_basic_authorization() -> None:
         "mime_type": harbor_api.OCI_MANIFEST,
     }
     assert [c["type"] for c in body["enabled_capabilities"]] == ["vulnerability", "sbom"]
+    bearer = docs.scan_request(IMG, Credentials.bearer("eyJ.tok"), sbom=False)
+    assert bearer["registry"]["authorization"] == "Bearer eyJ.tok"
     anon = docs.scan_request(IMG, None, sbom=False)
     assert anon["registry"]["authorization"] == ""
     assert [c["type"] for c in anon["enabled_capabilities"]] == ["vulnerability"]

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from job_images.credentials import Credentials
 from job_images.scanning.scanner import ImageRef
 from regscan.common.reports import ScannerInfo
 from regscan.serve import harbor_model, jobs, mime
@@ -117,7 +118,9 @@ BASIC = "Basic " + base64.b64encode(b"robot$scan:s3cret").decode()
             "no capability",
         ),
         (_request(enabled_capabilities="all"), 400, "enabled_capabilities"),
-        (_request(registry={"url": "https://h", "authorization": "Bearer abc"}), 422, "Basic"),
+        (_request(registry={"url": "https://h", "authorization": "Bearer "}), 422, "Bearer"),
+        (_request(registry={"url": "https://h", "authorization": "Bearer a b"}), 422, "Bearer"),
+        (_request(registry={"url": "https://h", "authorization": "Digest x"}), 422, "Basic"),
         (_request(registry={"url": "https://h", "authorization": "Basic !!!"}), 422, "base64"),
     ],
 )
@@ -126,6 +129,14 @@ def test_bad_scan_requests(body: bytes, status: int, words: str) -> None:
         harbor_model.parse_scan_request(body)
     assert info.value.status == status and words in info.value.message
     assert "s3cret" not in info.value.message
+
+
+def test_scan_request_with_a_bearer_registry_token() -> None:
+    body = json.loads(_request())
+    body["registry"]["authorization"] = "Bearer eyJhbGciOi.s3cret.sig"
+    order = harbor_model.parse_scan_request(json.dumps(body).encode())
+    assert order.credentials == Credentials.bearer("eyJhbGciOi.s3cret.sig")
+    assert "s3cret" not in repr(order)
 
 
 def test_scan_request_with_harbor_extras() -> None:

@@ -33,9 +33,12 @@ class RemoteScanner:
 
 
 def authorization(credentials: Credentials | None) -> str:
-    """The registry's `Authorization` header value for the ScanRequest ("" anonymous)."""
+    """The registry's `Authorization` header value for the ScanRequest: Basic, or Bearer
+    for a registry token ("" anonymous)."""
     if credentials is None:
         return ""
+    if credentials.token:
+        return f"Bearer {credentials.token}"
     raw = f"{credentials.username}:{credentials.password}".encode()
     return "Basic " + base64.b64encode(raw).decode()
 

@@ -291,7 +291,7 @@ class TrivyScanner:
             ) from exc
         if out.returncode != 0:
             stderr = out.stderr
-            if secret is not None and secret.password:
-                stderr = stderr.replace(secret.password, "***")
+            if secret is not None and secret.secret:
+                stderr = stderr.replace(secret.secret, "***")
             raise classify(stderr, out.returncode, what)
         return out
