@@ -17,10 +17,25 @@ DOCKERCONFIGJSON_KEY = ".dockerconfigjson"
 
 @dataclass(frozen=True)
 class Credentials:
+    """User and password, or a registry bearer token (`Authorization: Bearer <token>`, e.g.
+    the repository-scoped JWT Harbor hands its scanners), used as is instead of a login."""
+
     username: str
     password: str
+    token: str = ""
+
+    @classmethod
+    def bearer(cls, token: str) -> Credentials:
+        return cls("", "", token)
+
+    @property
+    def secret(self) -> str:
+        """The value that must never be shown: the token or the password."""
+        return self.token or self.password
 
     def __repr__(self) -> str:  # never print the secret
+        if self.token:
+            return "Credentials(token='***')"
         return f"Credentials(username={self.username!r}, password='***')"
 
 

@@ -26,11 +26,17 @@ def load_docker_config(path: Path, host: str) -> Credentials | None:
 
 
 def write_docker_config(directory: Path, host: str, creds: Credentials) -> Path:
-    """Write a 0600 config.json for `host` (used to hand credentials to Trivy)."""
+    """Write a 0600 config.json for `host` (used to hand credentials to Trivy). A bearer
+    token goes in `registrytoken`, which go-containerregistry (Trivy's registry client) sends
+    as `Authorization: Bearer` without asking the registry's token server."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    token = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
+    if creds.token:
+        entry = {"registrytoken": creds.token}
+    else:
+        basic = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
+        entry = {"auth": basic}
     file = directory / "config.json"
     fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
-        json.dump({"auths": {host: {"auth": token}}}, out)
+        json.dump({"auths": {host: entry}}, out)
     return file

@@ -8,13 +8,14 @@ scanned again); an SBOM that is not valid SPDX reads as absent (it is made again
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from job_images.scanning.sarif import to_sarif
-from job_images.scanning.scanner import valid_sbom
+from job_images.scanning.scanner import valid_cyclonedx, valid_sbom
 from job_images.store.protocol import ObjectStore
 from regscan.common.layout import (
     REPORTS_PREFIX,
+    cyclonedx_key,
     digest_from_report_key,
     package_index_key,
     report_key,
@@ -31,6 +32,22 @@ def load_sbom(store: ObjectStore, digest: str) -> bytes | None:
 
 def save_sbom(store: ObjectStore, digest: str, data: bytes) -> None:
     store.put(sbom_key(digest), data)
+
+
+def load_cyclonedx(
+    store: ObjectStore, digest: str, convert: Callable[[bytes], bytes]
+) -> bytes | None:
+    """The SBOM as CycloneDX: the cached rendering, else `convert` of the stored SPDX one
+    (then cached beside it). None when no SPDX SBOM is stored."""
+    cached = store.get(cyclonedx_key(digest))
+    if cached is not None and valid_cyclonedx(cached):
+        return cached
+    spdx = load_sbom(store, digest)
+    if spdx is None:
+        return None
+    data = convert(spdx)
+    store.put(cyclonedx_key(digest), data)
+    return data
 
 
 def load_report(store: ObjectStore, digest: str) -> Report | None:
@@ -54,7 +71,13 @@ def save_report(store: ObjectStore, report: Report) -> None:
 
 
 def delete_artifacts(store: ObjectStore, digest: str) -> None:
-    for key in (report_key(digest), sarif_key(digest), sbom_key(digest), package_index_key(digest)):
+    for key in (
+        report_key(digest),
+        sarif_key(digest),
+        sbom_key(digest),
+        cyclonedx_key(digest),
+        package_index_key(digest),
+    ):
         store.delete(key)
 
 

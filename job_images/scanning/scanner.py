@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from job_images.credentials import Credentials
 from regscan.common.discovery import ImageEntry
@@ -91,6 +91,29 @@ class Scanner(Protocol):
     def find_vulnerabilities(self, sbom: bytes, image: ImageRef) -> list[Vulnerability]:
         """Normalized findings in an SBOM (`image` names it in errors; nothing is pulled)."""
         ...
+
+
+@runtime_checkable
+class SbomConverter(Protocol):
+    """A scanner that can also render a stored SPDX SBOM in another format (Trivy can)."""
+
+    def convert_sbom(self, sbom: bytes, media_type: str) -> bytes:
+        """`sbom` (SPDX JSON) as `media_type` (application/vnd.cyclonedx+json); nothing
+        is pulled or scanned."""
+        ...
+
+
+def valid_cyclonedx(data: bytes | None) -> bool:
+    """A CycloneDX JSON document with a component list."""
+    try:
+        doc = json.loads(data or b"")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return (
+        isinstance(doc, dict)
+        and doc.get("bomFormat") == "CycloneDX"
+        and isinstance(doc.get("components", []), list)
+    )
 
 
 def valid_sbom(data: bytes | None) -> bool:

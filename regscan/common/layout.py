@@ -31,6 +31,11 @@ def sbom_key(digest: str) -> str:
     return f"sboms/sha256/{_hex(digest)}.spdx.json"
 
 
+def cyclonedx_key(digest: str) -> str:
+    """The SBOM converted to CycloneDX JSON, beside the SPDX one (made on first request)."""
+    return f"sboms/sha256/{_hex(digest)}.cdx.json"
+
+
 def package_index_key(digest: str) -> str:
     """The digest's package index (ecosystem, package) from its SBOM, beside the SBOM."""
     return f"sboms/sha256/{_hex(digest)}.packages.json"

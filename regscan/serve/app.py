@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from job_images.scanning import artifacts
+from job_images.scanning.adapters.base import AdapterError
 from regscan.serve import harbor_model, jobs, mime
 from regscan.serve.auth import authorized
 from regscan.serve.worker import QueueFull, ScanQueue
@@ -41,7 +42,8 @@ def create_app(
 ) -> Starlette:
     async def metadata(request: Request) -> Response:
         info = await run_in_threadpool(queue.adapter.metadata)
-        return _json(harbor_model.metadata(info), 200, mime.METADATA)
+        doc = harbor_model.metadata(info, queue.adapter.sbom_media_types())
+        return _json(doc, 200, mime.METADATA)
 
     async def scan(request: Request) -> Response:
         if not mime.is_scan_request(request.headers.get("content-type")):
@@ -60,7 +62,9 @@ def create_app(
 
     async def report(request: Request) -> Response:
         choice = mime.choose_report(
-            request.headers.get("accept"), request.query_params.get("sbom_media_type")
+            request.headers.get("accept"),
+            request.query_params.get("sbom_media_type"),
+            queue.adapter.sbom_media_types(),
         )
         job = queue.get(request.path_params["scan_request_id"])
         answer = jobs.report_answer(job, refresh_after)
@@ -74,18 +78,22 @@ def create_app(
         if answer.status == 500:
             return _error(500, answer.message)
         assert job is not None
-        return await run_in_threadpool(_render, job, choice.media_type)
+        return await run_in_threadpool(_render, job, choice)
 
-    def _render(job: jobs.Job, media_type: str) -> Response:
+    def _render(job: jobs.Job, choice: mime.Choice) -> Response:
         stored = artifacts.load_report(queue.store, job.image.digest)
         if stored is None:
             return _error(500, "the report is no longer in the store; send the scan again")
-        if media_type != mime.SBOM:
-            return _json(harbor_model.vulnerability_report(stored, job.image), 200, media_type)
-        sbom = artifacts.load_sbom(queue.store, job.image.digest)
+        if choice.media_type != mime.SBOM:
+            doc = harbor_model.vulnerability_report(stored, job.image)
+            return _json(doc, 200, choice.media_type)
+        try:  # CycloneDX: rendered from the stored SPDX SBOM once, then kept
+            sbom = queue.adapter.stored_sbom(job.image.digest, choice.sbom_media_type)
+        except AdapterError as exc:
+            return _error(500, f"{exc.error_code}: {exc.message}")
         if sbom is None:
             return _error(500, "no SBOM stored for this digest; send the scan again")
-        doc = harbor_model.sbom_report(json.loads(sbom), stored, job.image)
+        doc = harbor_model.sbom_report(json.loads(sbom), stored, job.image, choice.sbom_media_type)
         return _json(doc, 200, mime.SBOM)
 
     async def healthz(request: Request) -> Response:

@@ -57,8 +57,15 @@ def credentials_of(authorization: str) -> Credentials | None:
         if not sep:
             raise RequestRejected(422, "registry.authorization: Basic value has no ':'")
         return Credentials(user, password)
+    if scheme.lower() == "bearer":
+        token = value.strip()
+        if not token or any(c.isspace() for c in token):
+            raise RequestRejected(422, "registry.authorization: Bearer needs one token")
+        return Credentials.bearer(token)
     raise RequestRejected(
-        422, f"registry.authorization: scheme {scheme!r} not supported; send Basic user:password"
+        422,
+        f"registry.authorization: scheme {scheme[:20]!r} not supported; "
+        "send Basic user:password or Bearer <token>",
     )
 
 
@@ -128,8 +135,10 @@ def parse_scan_request(body: bytes) -> ScanOrder:
     return ScanOrder(image, credentials, capabilities)
 
 
-def metadata(info: ScannerInfo) -> dict[str, Any]:
-    """ScannerAdapterMetadata for this server's scanner."""
+def metadata(
+    info: ScannerInfo, sbom_media_types: tuple[str, ...] = mime.SBOM_MEDIA_TYPES
+) -> dict[str, Any]:
+    """ScannerAdapterMetadata for this server's scanner (SBOMs in `sbom_media_types`)."""
     properties = {"harbor.scanner-adapter/scanner-type": "os-package-vulnerability"}
     if info.db_updated_at:
         properties["harbor.scanner-adapter/vulnerability-database-updated-at"] = info.db_updated_at
@@ -146,7 +155,7 @@ def metadata(info: ScannerInfo) -> dict[str, Any]:
                 "type": "sbom",
                 "consumes_mime_types": consumes,
                 "produces_mime_types": list(mime.SBOM_PRODUCES),
-                "additional_attributes": {"sbom_media_types": list(mime.SBOM_MEDIA_TYPES)},
+                "additional_attributes": {"sbom_media_types": list(sbom_media_types)},
             },
         ],
         "properties": properties,
@@ -192,13 +201,15 @@ def vulnerability_report(report: Report, image: ImageRef) -> dict[str, Any]:
     }
 
 
-def sbom_report(sbom: dict[str, Any], report: Report, image: ImageRef) -> dict[str, Any]:
-    """HarborSbomReport around the stored SPDX document."""
+def sbom_report(
+    sbom: dict[str, Any], report: Report, image: ImageRef, media_type: str = mime.SPDX
+) -> dict[str, Any]:
+    """HarborSbomReport around the stored SBOM document (SPDX or CycloneDX)."""
     return {
         "generated_at": report.generated_at,
         "artifact": _artifact(image),
         "scanner": _scanner(report.scanner),
-        "media_type": mime.SPDX,
+        "media_type": media_type,
         "sbom": sbom,
     }
 

@@ -37,7 +37,7 @@ __all__ = [
 CONSUMES = (OCI_MANIFEST, DOCKER_MANIFEST)
 VULN_PRODUCES = (VULN_1_1, VULN_1_0)
 SBOM_PRODUCES = (SBOM,)
-SBOM_MEDIA_TYPES = (SPDX,)  # what this server can serve (CycloneDX is not stored)
+SBOM_MEDIA_TYPES = (SPDX, CYCLONEDX)  # the v1.2 spec's sbom_media_type values
 
 
 def normalize(media_type: str) -> str:
@@ -56,12 +56,15 @@ class Choice:
     media_type: str = ""
     status: int = 200
     message: str = ""
+    sbom_media_type: str = ""  # for an SBOM report: SPDX or CycloneDX
 
 
-def choose_report(accept: str | None, sbom_media_type: str | None) -> Choice:
+def choose_report(
+    accept: str | None, sbom_media_type: str | None, served: tuple[str, ...] = SBOM_MEDIA_TYPES
+) -> Choice:
     """The report type `Accept` asks for; no Accept (or */*) means the 1.1 vulnerability
-    report. 501 for a type we do not produce, 400 for an SBOM without a valid
-    `sbom_media_type`."""
+    report. 501 for a type we do not produce (or an SBOM format not among `served`), 400
+    for an SBOM without a valid `sbom_media_type`."""
     offered = [a for a in (accept or "").split(",") if a.strip()]
     if not offered or any(normalize(a).split(";")[0] in ("*/*", "application/*") for a in offered):
         return Choice(VULN_1_1)
@@ -73,13 +76,13 @@ def choose_report(accept: str | None, sbom_media_type: str | None) -> Choice:
             return Choice(produced)
         if not sbom_media_type:
             return Choice(status=400, message="an SBOM report needs ?sbom_media_type=")
-        if sbom_media_type not in SBOM_MEDIA_TYPES:
+        if sbom_media_type not in SBOM_MEDIA_TYPES or sbom_media_type not in served:
             return Choice(
-                status=400 if sbom_media_type != CYCLONEDX else 501,
+                status=400 if sbom_media_type not in SBOM_MEDIA_TYPES else 501,
                 message=f"sbom_media_type {sbom_media_type!r} is not served "
-                f"(served: {', '.join(SBOM_MEDIA_TYPES)})",
+                f"(served: {', '.join(served)})",
             )
-        return Choice(SBOM)
+        return Choice(SBOM, sbom_media_type=sbom_media_type)
     return Choice(
         status=501,
         message=f"unsupported report type {accept!r}; produced: "

@@ -1,4 +1,5 @@
-"""Wrap the real trivy binary with injected faults (crash, hang, slow) for tests (file I/O).
+"""Wrap the real trivy binary with injected faults (crash, hang, slow), or record how it
+is called, for tests (file I/O).
 
 The wrapper is a shell script whose settings are baked in, because the adapter
 passes only a fixed allow-list of environment variables to trivy.
@@ -25,6 +26,21 @@ if [ "$hit" = 1 ] && [ "$1" = image ] && [ "$2" != --download-db-only ]; then
     slow) sleep {delay} ;;
   esac
 fi
+exec {shlex.quote(real_trivy)} "$@"
+"""
+    path.write_text(script)
+    path.chmod(0o755)
+    return str(path)
+
+
+def write_recorder(path: Path, real_trivy: str, log: Path) -> str:
+    """A wrapper that appends each call's arguments (`arg <value>` lines) and environment
+    (`env NAME=value` lines) to `log`, then runs the real trivy: what a secret must never
+    be part of."""
+    q = shlex.quote(str(log))
+    script = f"""#!/bin/sh
+for a in "$@"; do printf 'arg %s\\n' "$a" >> {q}; done
+env | sed 's/^/env /' >> {q}
 exec {shlex.quote(real_trivy)} "$@"
 """
     path.write_text(script)

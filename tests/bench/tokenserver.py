@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+
 from tests.bench.servers import self_signed
 
 SERVICE = "regscan-bench-registry"
@@ -34,8 +36,14 @@ class TokenServer:
         users: dict[str, str],
         expires_in: int = 300,
         catalog: bool = True,
+        realm_host: str = "127.0.0.1",
     ) -> None:
-        """`catalog=False`: tokens never grant `registry:catalog:*` (as Docker Hub, GHCR...)."""
+        """`catalog=False`: tokens never grant `registry:catalog:*` (as Docker Hub, GHCR...).
+
+        `realm_host`: the host named in the registry's challenge (the server listens on
+        127.0.0.1 either way). Trivy's registry client (go-containerregistry) refuses a realm
+        on a loopback or private IP literal unless it is the registry's own host:port, so the
+        benches that run Trivy against this registry name it `localhost`."""
         self.users = users
         self.catalog = catalog
         self.expires_in = expires_in
@@ -61,12 +69,27 @@ class TokenServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.realm = f"http://127.0.0.1:{self.server.server_address[1]}/token"
+        port = self.server.server_address[1]
+        self.realm = f"http://{realm_host}:{port}/token"
+        self._url = f"http://127.0.0.1:{port}/token"  # the same server, by its address
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def token_for(self, user: str, password: str, scope: str) -> str:
+        """A token for `scope` (e.g. `repository:team/app:pull`), asked for over HTTP with
+        Basic credentials as any registry client does (Harbor hands such a repository-scoped
+        token to its scanners as `registry.authorization: Bearer <token>`)."""
+        r = httpx.get(
+            self._url,
+            params={"service": SERVICE, "scope": scope},
+            auth=(user, password),
+            trust_env=False,
+        )
+        r.raise_for_status()
+        return str(r.json()["token"])
 
     def registry_auth_config(self) -> str:
         return (

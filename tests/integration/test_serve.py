@@ -4,6 +4,7 @@ registry, real Trivy with the fixture DB; every answer checked against the v1.2 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 
 from regscan.common import layout
 from regscan.serve import mime
-from tests.bench.catalog import PLANTED
+from tests.bench.catalog import ALPINE, PLANTED
+from tests.bench.cyclonedxschema import validate_cyclonedx
 from tests.bench.images import Content, Package, build_image
 from tests.bench.pusher import Pusher
 from tests.bench.serve import TOKEN, Served, start_serve
@@ -55,6 +57,8 @@ def test_metadata(served: Served) -> None:
     assert doc["scanner"]["name"] == "trivy"
     assert doc["properties"]["harbor.scanner-adapter/vulnerability-database-updated-at"]
     assert {c["type"] for c in doc["capabilities"]} == {"vulnerability", "sbom"}
+    sbom = next(c for c in doc["capabilities"] if c["type"] == "sbom")
+    assert sbom["additional_attributes"]["sbom_media_types"] == [mime.SPDX, mime.CYCLONEDX]
 
 
 def test_scan_flow(served: Served) -> None:
@@ -96,10 +100,33 @@ def test_scan_flow(served: Served) -> None:
         validate(sbom.json(), "HarborSbomReport")
         assert sbom.json()["sbom"]["spdxVersion"].startswith("SPDX-")
 
+        cdx_key = served.out / layout.cyclonedx_key(served.digests["team/serve"])
+        assert not cdx_key.exists()  # rendered on the first request only
+        cdx = c.get(
+            f"/api/v1/scan/{scan_id}/report",
+            headers={"Accept": mime.SBOM},
+            params={"sbom_media_type": mime.CYCLONEDX},
+        )
+        assert cdx.status_code == 200 and cdx.headers["content-type"] == mime.SBOM
+        validate(cdx.json(), "HarborSbomReport")
+        assert cdx.json()["media_type"] == mime.CYCLONEDX
+        bom = cdx.json()["sbom"]
+        validate_cyclonedx(bom)  # the CycloneDX schema of its specVersion, strict
+        assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"]
+        components = {(p["name"], p.get("version")) for p in bom["components"]}
+        assert {(p.name, p.version) for p in ALPINE.packages} <= components
+        assert json.loads(cdx_key.read_bytes()) == bom  # kept beside the SPDX SBOM
+        again_cdx = c.get(
+            f"/api/v1/scan/{scan_id}/report",
+            headers={"Accept": mime.SBOM},
+            params={"sbom_media_type": mime.CYCLONEDX},
+        )
+        assert again_cdx.json()["sbom"] == bom  # the kept rendering, not a new one
+
         for accept, params, status in [
             ("text/html", {}, 501),
             (mime.SBOM, {}, 400),
-            (mime.SBOM, {"sbom_media_type": mime.CYCLONEDX}, 501),
+            (mime.SBOM, {"sbom_media_type": "application/json"}, 400),
         ]:
             bad = c.get(f"/api/v1/scan/{scan_id}/report", headers={"Accept": accept}, params=params)
             assert bad.status_code == status and bad.headers["content-type"] == mime.ERROR

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,8 @@ def test_scan_request_carries_basic_authorization() -> None:
         "mime_type": harbor_api.OCI_MANIFEST,
     }
     assert [c["type"] for c in body["enabled_capabilities"]] == ["vulnerability", "sbom"]
+    bearer = docs.scan_request(IMG, Credentials.bearer("eyJ.tok"), sbom=False)
+    assert bearer["registry"]["authorization"] == "Bearer eyJ.tok"
     anon = docs.scan_request(IMG, None, sbom=False)
     assert anon["registry"]["authorization"] == ""
     assert [c["type"] for c in anon["enabled_capabilities"]] == ["vulnerability"]
@@ -181,6 +184,81 @@ def test_http_errors(status: int, body: bytes, code: str, retry: bool, text: str
     err = docs.http_error(status, body, "scan of x")
     assert (err.error_code, err.can_retry) == (code, retry) and text in err.message
     assert "\n" not in err.message
+
+
+@pytest.mark.parametrize(
+    ("item", "score"),
+    [
+        (
+            {
+                "preferred_cvss": {"score_v3": 3.1},
+                "vendor_attributes": {"CVSS": {"nvd": {"V3Score": 9}}},
+            },
+            3.1,
+        ),
+        (
+            {"vendor_attributes": {"CVSS": {"nvd": {"V3Score": 7.5}, "redhat": {"V3Score": 8.1}}}},
+            8.1,
+        ),
+        ({"vendor_attributes": {"CVSS": {"nvd": {"V2Score": 5.0}}}}, None),
+        ({"vendor_attributes": {"CVSS": "odd"}}, None),
+        ({"vendor_attributes": {}}, None),
+    ],
+)
+def test_score_from_preferred_cvss_else_the_reference_adapters_cvss_map(
+    item: dict[str, object], score: float | None
+) -> None:
+    (found,) = docs.findings({"vulnerabilities": [{"id": "CVE-1", "package": "p", **item}]})
+    assert found.score == score
+
+
+REFERENCE = json.loads(
+    (Path(__file__).resolve().parents[1] / "harbor_api/reference_trivy/responses.json").read_text()
+)["responses"]
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "retry"),
+    [
+        ("unparsable_scan_request", "ScanRejected", False),  # 400
+        ("sbom_media_type_missing", "ScanRejected", False),  # 400
+        ("unsupported_accept", "ScanRejected", False),  # 415, where the spec says 501
+        ("invalid_scan_request", "ScanRejected", False),  # 422
+        ("scan_job_expired", "ScanNotFound", True),  # 404: send the scan again
+        ("scan_failed", "ScannerUnavailable", True),  # 500 with Trivy's whole log
+        ("enqueue_failed", "ScannerUnavailable", True),  # 500, Redis down
+    ],
+)
+def test_reference_adapter_errors(name: str, code: str, retry: bool) -> None:
+    """The reference Trivy adapter's recorded errors (typed `…adapter.error; version=1.0`,
+    no `+json`): the message is read from the body whatever the type, on one line."""
+    recorded = REFERENCE[name]
+    assert (
+        recorded["headers"]["Content-Type"] == "application/vnd.scanner.adapter.error; version=1.0"
+    )
+    body = json.dumps(recorded["json"]).encode()
+    err = docs.http_error(recorded["status"], body, "scan of x")
+    assert (err.error_code, err.can_retry) == (code, retry)
+    message = recorded["json"]["error"]["message"]
+    assert "\n" not in err.message and " ".join(message.split()[:4]) in err.message
+    assert len(err.message) <= len("scan of x: HTTP 500: ") + docs.MAX_MESSAGE
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("boom", "boom"),
+        ("a\n\n  b  c\n", "a"),  # no line names an error: the first
+        (
+            "run: exit 1: WARN x\nFATAL error\trun error: y\n\t* remote error: z\n\n",
+            "run: exit 1: WARN x … * remote error: z",
+        ),
+        ("", ""),
+        ("x" * 600, "x" * (docs.MAX_MESSAGE - 1) + "…"),
+    ],
+)
+def test_one_line(text: str, line: str) -> None:
+    assert docs.one_line(text) == line
 
 
 def test_sbom_bytes() -> None:

@@ -14,6 +14,7 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 KEYS = [
     layout.sbom_key(D),
+    layout.cyclonedx_key(D),
     layout.package_index_key(D),
     layout.db_fingerprint_key("trivy", "2026-11-01T00:00:00Z"),
     layout.rescan_plan_key("scan-1"),

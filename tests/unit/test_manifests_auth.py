@@ -194,3 +194,12 @@ def test_credentials_repr_hides_password(tmp_path: Path) -> None:
     file = write_docker_config(tmp_path / "cfg", "reg:5000", creds)
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
     assert credentials_from_dockerconfig(json.loads(file.read_text()), "reg:5000") == creds
+
+
+def test_a_bearer_token_goes_to_trivy_as_registrytoken(tmp_path: Path) -> None:
+    creds = Credentials.bearer("eyJ.tok.sig")
+    assert "eyJ" not in repr(creds) and creds.secret == "eyJ.tok.sig"
+    file = write_docker_config(tmp_path / "cfg", "reg:5000", creds)
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    # go-containerregistry's authn.AuthConfig.RegistryToken: sent as Bearer as is
+    assert json.loads(file.read_text()) == {"auths": {"reg:5000": {"registrytoken": "eyJ.tok.sig"}}}

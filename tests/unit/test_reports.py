@@ -5,7 +5,13 @@ from typing import Any
 
 import pytest
 
-from job_images.scanning.adapters.trivy_argv import DBOptions, sbom_argv, vuln_argv
+from job_images.scanning.adapters.trivy_argv import (
+    DBOptions,
+    convert_argv,
+    packages_argv,
+    sbom_argv,
+    vuln_argv,
+)
 from job_images.scanning.lifecycle import update_inventory
 from job_images.scanning.policy import AllowEntry, Policy, check, parse_allow_entry, parse_severity
 from job_images.scanning.report import report_from_findings, vulnerabilities_from_trivy
@@ -200,6 +206,14 @@ def test_trivy_argv_has_no_secrets_and_uses_prepared_db() -> None:
     assert not any("password" in a.lower() or "username" in a.lower() for a in argv)
     scan = vuln_argv("trivy", "/tmp/s.json", DBOptions("/cache", "mirror/db"), 60)
     assert "--skip-db-update" in scan and "--db-repository" not in scan
+
+    # the CycloneDX rendering of a stored SBOM: offline (no scanner, no DB fetch, no pull)
+    pkgs = packages_argv("trivy", "/tmp/s.json", "/tmp/p.json", DBOptions("/c", "mirror/db"), 60)
+    assert pkgs[:2] == ["trivy", "sbom"] and pkgs[pkgs.index("--scanners") + 1] == ""
+    assert "--skip-db-update" in pkgs and "--db-repository" not in pkgs
+    assert pkgs[-1] == "/tmp/s.json"
+    conv = convert_argv("trivy", "/tmp/p.json", "/tmp/c.json", "cyclonedx", 60)
+    assert conv[:4] == ["trivy", "convert", "--format", "cyclonedx"] and conv[-1] == "/tmp/p.json"
 
 
 def test_lifecycle_grace_period() -> None:

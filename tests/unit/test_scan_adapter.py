@@ -5,6 +5,7 @@ on the stored results, and the typed factories (milliseconds, no Trivy).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from job_images.scanning.scanner import ImageRef, ScannerOptions
 from regscan.cli.main import main
 from regscan.common import layout
 from regscan.common.errors import InvalidInput
+from regscan.common.harbor_api import CYCLONEDX, SPDX
 from regscan.common.registry import AllowlistEntry, PolicySpec
 from regscan.common.reports import Report
 from tests.unit.fake_scanner import DB2, D, FakeScanner, entry, make_adapter, ref, vuln
@@ -68,6 +70,40 @@ def test_notify_image_deleted_removes_sbom_report_and_sarif(tmp_path: Path) -> N
     adapter.notify_image_deleted(ref(D[0]))
     assert not any(store.exists(k) for k in keys)
     assert store.exists(layout.report_key(D[1])) and store.exists(layout.sbom_key(D[1]))
+
+
+class RenderingScanner(FakeScanner):
+    """A fake scanner that can also render SBOMs as CycloneDX (as Trivy does)."""
+
+    def convert_sbom(self, sbom: bytes, media_type: str) -> bytes:
+        self.calls.append(("convert", media_type))
+        names = [p["name"] for p in json.loads(sbom)["packages"]]
+        return json.dumps({"bomFormat": "CycloneDX", "components": names}).encode()
+
+
+def test_cyclonedx_is_rendered_once_then_kept_beside_the_spdx_sbom(tmp_path: Path) -> None:
+    scanner = RenderingScanner(FINDINGS)
+    adapter, store = make_adapter(tmp_path, scanner)
+    assert adapter.sbom_media_types() == (SPDX, CYCLONEDX)
+    assert adapter.stored_sbom(D[0], CYCLONEDX) is None  # no SBOM stored yet: nothing to render
+    adapter.scan_image(ref(D[0]), None)
+    first = adapter.stored_sbom(D[0], CYCLONEDX)
+    assert first is not None and json.loads(first)["components"] == ["app"]
+    assert adapter.stored_sbom(D[0], CYCLONEDX) == first
+    assert scanner.steps("convert") == [CYCLONEDX]  # the second answer came from the store
+    assert store.get(layout.cyclonedx_key(D[0])) == first
+    assert adapter.stored_sbom(D[0], SPDX) == store.get(layout.sbom_key(D[0]))
+    adapter.notify_image_deleted(ref(D[0]))
+    assert not store.exists(layout.cyclonedx_key(D[0]))
+
+
+def test_a_scanner_without_rendering_serves_spdx_only(tmp_path: Path) -> None:
+    adapter, _store = make_adapter(tmp_path, FakeScanner(FINDINGS))
+    adapter.scan_image(ref(D[0]), None)
+    assert adapter.sbom_media_types() == (SPDX,)
+    with pytest.raises(AdapterError) as err:
+        adapter.stored_sbom(D[0], CYCLONEDX)
+    assert err.value.error_code == "Unsupported" and not err.value.can_retry
 
 
 @pytest.mark.parametrize(

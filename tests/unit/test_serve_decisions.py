@@ -8,7 +8,9 @@ import json
 
 import pytest
 
+from job_images.credentials import Credentials
 from job_images.scanning.scanner import ImageRef
+from regscan.common.reports import ScannerInfo
 from regscan.serve import harbor_model, jobs, mime
 from regscan.serve.auth import authorized
 
@@ -27,7 +29,7 @@ DIGEST = "sha256:" + "ab" * 32
         (mime.SBOM, mime.SPDX, mime.SBOM, 200),
         (mime.SBOM, None, "", 400),
         (mime.SBOM, "text/plain", "", 400),
-        (mime.SBOM, mime.CYCLONEDX, "", 501),
+        (mime.SBOM, mime.CYCLONEDX, mime.SBOM, 200),
         ("application/vnd.scanner.adapter.vuln.report.raw", None, "", 501),
         ("text/html", None, "", 501),
         ("application/vnd.security.vulnerability.report; version=9.9", None, "", 501),
@@ -39,6 +41,28 @@ def test_choose_report(
     choice = mime.choose_report(accept, sbom_type)
     assert (choice.media_type, choice.status) == (media_type, status)
     assert bool(choice.message) == (status != 200)
+    assert choice.sbom_media_type == (sbom_type if media_type == mime.SBOM else "")
+
+
+@pytest.mark.parametrize(
+    ("sbom_type", "served", "status"),
+    [
+        (mime.CYCLONEDX, (mime.SPDX,), 501),  # a scanner that cannot render CycloneDX
+        (mime.SPDX, (mime.SPDX,), 200),
+        ("application/json", (mime.SPDX, mime.CYCLONEDX), 400),
+    ],
+)
+def test_choose_sbom_among_served(sbom_type: str, served: tuple[str, ...], status: int) -> None:
+    assert mime.choose_report(mime.SBOM, sbom_type, served).status == status
+
+
+def test_metadata_advertises_the_served_sbom_types() -> None:
+    info = ScannerInfo(name="trivy", vendor="Aqua Security", version="0.76.0")
+    both = harbor_model.metadata(info)["capabilities"][1]
+    assert both["additional_attributes"] == {"sbom_media_types": [mime.SPDX, mime.CYCLONEDX]}
+    assert both["produces_mime_types"] == [mime.SBOM]
+    spdx = harbor_model.metadata(info, (mime.SPDX,))["capabilities"][1]
+    assert spdx["additional_attributes"] == {"sbom_media_types": [mime.SPDX]}
 
 
 def _request(**over: object) -> bytes:
@@ -94,7 +118,9 @@ BASIC = "Basic " + base64.b64encode(b"robot$scan:s3cret").decode()
             "no capability",
         ),
         (_request(enabled_capabilities="all"), 400, "enabled_capabilities"),
-        (_request(registry={"url": "https://h", "authorization": "Bearer abc"}), 422, "Basic"),
+        (_request(registry={"url": "https://h", "authorization": "Bearer "}), 422, "Bearer"),
+        (_request(registry={"url": "https://h", "authorization": "Bearer a b"}), 422, "Bearer"),
+        (_request(registry={"url": "https://h", "authorization": "Digest x"}), 422, "Basic"),
         (_request(registry={"url": "https://h", "authorization": "Basic !!!"}), 422, "base64"),
     ],
 )
@@ -103,6 +129,14 @@ def test_bad_scan_requests(body: bytes, status: int, words: str) -> None:
         harbor_model.parse_scan_request(body)
     assert info.value.status == status and words in info.value.message
     assert "s3cret" not in info.value.message
+
+
+def test_scan_request_with_a_bearer_registry_token() -> None:
+    body = json.loads(_request())
+    body["registry"]["authorization"] = "Bearer eyJhbGciOi.s3cret.sig"
+    order = harbor_model.parse_scan_request(json.dumps(body).encode())
+    assert order.credentials == Credentials.bearer("eyJhbGciOi.s3cret.sig")
+    assert "s3cret" not in repr(order)
 
 
 def test_scan_request_with_harbor_extras() -> None:

@@ -86,6 +86,15 @@ class ScannerAdapter(Protocol):
         """Remove the digest's SBOM, report and SARIF."""
         ...
 
+    def sbom_media_types(self) -> tuple[str, ...]:
+        """The formats `stored_sbom` serves: SPDX JSON, and others the scanner renders."""
+        ...
+
+    def stored_sbom(self, digest: str, media_type: str) -> bytes | None:
+        """The digest's stored SBOM in `media_type` (one of `sbom_media_types`; a rendering
+        is made from the SPDX one once, then kept); None when no SBOM is stored."""
+        ...
+
     def check_image(self, image: ImageRef) -> CheckResult:
         """The policy verdict of the stored report ("not scanned yet" fails)."""
         ...

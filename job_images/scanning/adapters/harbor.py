@@ -20,8 +20,9 @@ from job_images.scanning.dbupdates import DBUpdates
 from job_images.scanning.plan import split_stale, stale_digests
 from job_images.scanning.policy import Policy, check
 from job_images.scanning.report import report_from_findings
-from job_images.scanning.scanner import ImageRef, Scanner, valid_sbom
+from job_images.scanning.scanner import ImageRef, SbomConverter, Scanner, valid_sbom
 from job_images.store.protocol import ObjectStore
+from regscan.common.harbor_api import CYCLONEDX, SPDX
 from regscan.common.reports import CheckResult, Report, ScannerInfo, Vulnerability
 from regscan.common.timeutil import iso, utcnow
 
@@ -130,6 +131,21 @@ class ScanAdapter:
     # ---- stored results -----------------------------------------------------
     def notify_image_deleted(self, image: ImageRef) -> None:
         artifacts.delete_artifacts(self.store, image.digest)
+
+    def sbom_media_types(self) -> tuple[str, ...]:
+        if isinstance(self.scanner, SbomConverter):
+            return (SPDX, CYCLONEDX)
+        return (SPDX,)
+
+    def stored_sbom(self, digest: str, media_type: str) -> bytes | None:
+        if media_type == SPDX:
+            return artifacts.load_sbom(self.store, digest)
+        scanner = self.scanner
+        if media_type != CYCLONEDX or not isinstance(scanner, SbomConverter):
+            raise AdapterError(f"no SBOM rendering as {media_type!r}", error_code="Unsupported")
+        return artifacts.load_cyclonedx(
+            self.store, digest, lambda spdx: scanner.convert_sbom(spdx, media_type)
+        )
 
     @property
     def policy(self) -> Policy:

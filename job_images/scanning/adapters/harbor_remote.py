@@ -192,6 +192,12 @@ class HarborRemoteAdapter:
     def notify_image_deleted(self, image: ImageRef) -> None:
         self._stored.notify_image_deleted(image)
 
+    def sbom_media_types(self) -> tuple[str, ...]:
+        return self._stored.sbom_media_types()  # the SPDX SBOM the server sent, as stored
+
+    def stored_sbom(self, digest: str, media_type: str) -> bytes | None:
+        return self._stored.stored_sbom(digest, media_type)
+
     def evaluate(self, report: Report) -> CheckResult:
         return self._stored.evaluate(report)
 

@@ -1,9 +1,11 @@
 """The `harbor` scanner adapter's documents: what it sends to a Harbor Scanner Adapter
 API server and how it reads the answers (pure; the HTTP is in `harbor_remote.py`).
 
-Reads the reference adapters' quirks too: a 302 with only `Location` (no
-`Refresh-After`), errors typed `application/vnd.scanner.adapter.error; version=1.0`
-or plain text.
+Reads the reference adapters' quirks too (goharbor/harbor-scanner-trivy, replayed in
+tests/harbor_api/reference_trivy/): a 302 with only `Location` (no `Refresh-After`),
+errors typed `application/vnd.scanner.adapter.error; version=1.0` (no `+json`) or plain
+text, a failed scan's error carrying Trivy's whole multi-line log, CVSS scores under
+`vendor_attributes.CVSS` instead of `preferred_cvss`, no `severity` in a clean report.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from regscan.common.reports import SEVERITIES, ScannerInfo, Vulnerability
 
 DEFAULT_REFRESH = 1.0  # seconds, when a 302 names none
 MAX_REFRESH = 30.0
+MAX_MESSAGE = 500  # characters of a server's error message kept
 DB_UPDATED = "harbor.scanner-adapter/vulnerability-database-updated-at"
 
 
@@ -33,9 +36,12 @@ class RemoteScanner:
 
 
 def authorization(credentials: Credentials | None) -> str:
-    """The registry's `Authorization` header value for the ScanRequest ("" anonymous)."""
+    """The registry's `Authorization` header value for the ScanRequest: Basic, or Bearer
+    for a registry token ("" anonymous)."""
     if credentials is None:
         return ""
+    if credentials.token:
+        return f"Bearer {credentials.token}"
     raw = f"{credentials.username}:{credentials.password}".encode()
     return "Basic " + base64.b64encode(raw).decode()
 
@@ -94,8 +100,8 @@ def findings(doc: object) -> list[Vulnerability]:
             continue
         key = (str(v["id"]), str(v.get("package") or ""), str(v.get("version") or ""))
         cvss = v.get("preferred_cvss") if isinstance(v.get("preferred_cvss"), dict) else {}
-        score = cvss.get("score_v3") if cvss else None
         vendor = v.get("vendor_attributes") if isinstance(v.get("vendor_attributes"), dict) else {}
+        score = cvss.get("score_v3") if cvss else _vendor_score(vendor or {})
         seen.setdefault(
             key,
             Vulnerability(
@@ -112,6 +118,19 @@ def findings(doc: object) -> list[Vulnerability]:
         )
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(seen.values(), key=lambda x: (order[x.severity], x.id, x.package))
+
+
+def _vendor_score(vendor: dict[str, Any]) -> float | None:
+    """The highest CVSS v3 score of Trivy's per-source `CVSS` map, where Harbor's Trivy
+    adapter puts it (`vendor_attributes.CVSS.<source>.V3Score`; it sends no preferred_cvss).
+    The same rule as regscan's own Trivy reports."""
+    per_source = vendor.get("CVSS") if isinstance(vendor.get("CVSS"), dict) else {}
+    scores = [
+        float(s["V3Score"])
+        for s in (per_source or {}).values()
+        if isinstance(s, dict) and isinstance(s.get("V3Score"), int | float)
+    ]
+    return max(scores) if scores else None
 
 
 def sbom_bytes(doc: object) -> bytes:
@@ -132,17 +151,28 @@ def refresh_after(value: str | None) -> float:
     return min(max(seconds, 0.1), MAX_REFRESH)
 
 
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """A message as one line: its first line (who failed) and, when there are more, the last
+    one naming an error (the innermost cause), whitespace collapsed, at most `limit`
+    characters. (Harbor's Trivy adapter sends a failed scan's whole Trivy log.)"""
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    cause = next((line for line in reversed(lines[1:]) if "error" in line.lower()), "")
+    out = f"{lines[0]} … {cause}" if cause else lines[0]
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
 def error_message(body: bytes) -> str:
-    """`{error: {message}}` whatever the content type says, else the text's first line."""
+    """`{error: {message}}` whatever the content type says, else the text; one line."""
     try:
         doc = json.loads(body)
         message = doc["error"]["message"] if isinstance(doc, dict) else None
         if message:
-            return str(message)
+            return one_line(str(message)) or "no message"
     except (ValueError, KeyError, TypeError):
         pass
-    text = body.decode("utf-8", "replace").strip()
-    return text.splitlines()[0][:200] if text else "no message"
+    return one_line(body.decode("utf-8", "replace"), 200) or "no message"
 
 
 def http_error(status: int, body: bytes, what: str) -> AdapterError:

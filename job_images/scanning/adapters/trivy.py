@@ -23,7 +23,9 @@ from job_images.docker_config import write_docker_config
 from job_images.scanning.adapters.base import AdapterError
 from job_images.scanning.adapters.trivy_argv import (
     DBOptions,
+    convert_argv,
     download_db_argv,
+    packages_argv,
     sbom_argv,
     vuln_argv,
 )
@@ -34,8 +36,9 @@ from job_images.scanning.dbfingerprint import fingerprint
 from job_images.scanning.dbfreshness import DBAction, decide
 from job_images.scanning.dbsource import cached_digest, fetch, has_db, mirror_digest
 from job_images.scanning.report import vulnerabilities_from_trivy
-from job_images.scanning.scanner import ImageRef, ScannerOptions
+from job_images.scanning.scanner import ImageRef, ScannerOptions, valid_cyclonedx
 from regscan.common.dbref import db_refs
+from regscan.common.harbor_api import CYCLONEDX
 from regscan.common.reports import ScannerInfo, Vulnerability
 
 log = logging.getLogger("regscan.scan")
@@ -225,6 +228,29 @@ class TrivyScanner:
             raise AdapterError(f"{what}: output is not a JSON object", "", "ScannerFailed", True)
         return vulnerabilities_from_trivy(doc)
 
+    def convert_sbom(self, sbom: bytes, media_type: str) -> bytes:
+        """The SPDX SBOM as CycloneDX JSON, offline: its packages as a Trivy JSON report, then
+        `trivy convert`. (`trivy sbom --format cyclonedx` on SPDX input writes empty bom-refs,
+        which the CycloneDX schema refuses; the converted report keeps purls as bom-refs.)"""
+        if media_type != CYCLONEDX:
+            raise AdapterError(f"trivy cannot render an SBOM as {media_type!r}", "", "Unsupported")
+        timeout, what = self.options.timeout, "CycloneDX rendering of a stored SBOM"
+        with tempfile.TemporaryDirectory(prefix="regscan-trivy-") as tmp:
+            src, report, out = (Path(tmp) / n for n in ("sbom.spdx.json", "pkgs.json", "cdx.json"))
+            src.write_bytes(sbom)
+            self._run(
+                packages_argv(self.trivy, str(src), str(report), self.db, timeout), timeout, what
+            )
+            self._run(
+                convert_argv(self.trivy, str(report), str(out), "cyclonedx", timeout), timeout, what
+            )
+            data = out.read_bytes() if out.exists() else b""
+        if not valid_cyclonedx(data):
+            raise AdapterError(
+                f"{what}: trivy wrote no CycloneDX document", "", "ScannerFailed", True
+            )
+        return data
+
     # ---- the subprocess -------------------------------------------------------
     def _env(self) -> dict[str, str]:
         env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
@@ -265,7 +291,7 @@ class TrivyScanner:
             ) from exc
         if out.returncode != 0:
             stderr = out.stderr
-            if secret is not None and secret.password:
-                stderr = stderr.replace(secret.password, "***")
+            if secret is not None and secret.secret:
+                stderr = stderr.replace(secret.secret, "***")
             raise classify(stderr, out.returncode, what)
         return out

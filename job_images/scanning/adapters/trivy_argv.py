@@ -82,3 +82,44 @@ def vuln_argv(
         *COMMON,
         sbom_path,
     ]
+
+
+def packages_argv(
+    trivy: str, sbom_path: str, output: str, db: DBOptions, timeout: float
+) -> list[str]:
+    """`trivy sbom` with no scanner: the SBOM's packages as a Trivy JSON report (no DB read;
+    the cached DB options and --skip-db-update are passed anyway, so no DB is fetched)."""
+    cached = DBOptions(db.cache_dir, None, True)
+    return [
+        trivy,
+        "sbom",
+        "--format",
+        "json",
+        "--list-all-pkgs",
+        "--scanners",
+        "",
+        "--output",
+        output,
+        "--timeout",
+        f"{int(timeout)}s",
+        *db_argv(cached),
+        *COMMON,
+        sbom_path,
+    ]
+
+
+def convert_argv(trivy: str, report_path: str, output: str, fmt: str, timeout: float) -> list[str]:
+    """`trivy convert`: a Trivy JSON report in another format (e.g. cyclonedx); offline.
+    (`trivy convert` takes neither --skip-version-check nor --disable-telemetry.)"""
+    return [
+        trivy,
+        "convert",
+        "--format",
+        fmt,
+        "--output",
+        output,
+        "--timeout",
+        f"{int(timeout)}s",
+        "--quiet",
+        report_path,
+    ]
