@@ -18,12 +18,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from job_images.scanning import artifacts
-from regscan.serve import harbor_model, jobs, mime
+from regscan.serve import harbor_model, jobs, mime, openapi
 from regscan.serve.auth import authorized
 from regscan.serve.worker import QueueFull, ScanQueue
 
 REFRESH_AFTER = 5  # seconds Harbor waits before asking for a report again
-OPEN_PATHS = ("/healthz", "/metrics")
 
 
 def _json(
@@ -88,6 +87,11 @@ def create_app(
         doc = harbor_model.sbom_report(json.loads(sbom), stored, job.image)
         return _json(doc, 200, mime.SBOM)
 
+    published = json.dumps(openapi.document(CONTENT_TYPE_LATEST))
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(published, media_type="application/json")
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -100,7 +104,11 @@ def create_app(
         return _error(status, str(detail))
 
     async def guard(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if token and request.url.path not in OPEN_PATHS and not authorized(request.headers, token):
+        if (
+            token
+            and request.url.path not in openapi.OPEN_PATHS
+            and not authorized(request.headers, token)
+        ):
             response = _error(
                 401, "missing or wrong token (Bearer, Basic password or X-ScannerAdapter-API-Key)"
             )
@@ -117,6 +125,7 @@ def create_app(
             Route("/api/v1/metadata", metadata, methods=["GET"]),
             Route("/api/v1/scan", scan, methods=["POST"]),
             Route("/api/v1/scan/{scan_request_id}/report", report, methods=["GET"]),
+            Route(openapi.OPENAPI_PATH, openapi_json, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
         ],
