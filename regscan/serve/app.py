@@ -99,9 +99,9 @@ def create_app(
         return Response(generate_latest(queue.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        detail = exc.detail if isinstance(exc, HTTPException) else "internal server error"
-        return _error(status, str(detail))
+        if not isinstance(exc, HTTPException):
+            return _error(500, "internal server error")
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))  # 405: Allow
 
     async def guard(request: Request, call_next: RequestResponseEndpoint) -> Response:
         if (

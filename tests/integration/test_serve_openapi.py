@@ -217,3 +217,17 @@ def test_generated_requests_reach_real_code(tier_note: Callable[[str, str], None
     tier_note(
         "integration", f"schemathesis vs regscan serve: {total} requests ({', '.join(counts)})"
     )
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMA.raw_schema["paths"]))
+def test_undeclared_methods_answer_405_with_allow(bench: Bench, path: str) -> None:
+    """Found by schemathesis's coverage phase (`st run`, check unsupported_method): the
+    405 of an undeclared method lacked the `Allow` header RFC 9110 requires."""
+    declared = {m.upper() for m in SCHEMA.raw_schema["paths"][path]}
+    allowed = declared | ({"HEAD"} if "GET" in declared else set())
+    with bench.served.client() as c:
+        for method in sorted({"GET", "POST", "PUT", "DELETE", "TRACE"} - declared):
+            r = c.request(method, path.replace("{scan_request_id}", "x"))
+            assert r.status_code == 405 and r.headers["content-type"] == mime.ERROR, method
+            assert {m.strip() for m in r.headers["allow"].split(",")} == allowed
+            validate(r.json(), "ErrorResponse")
