@@ -30,15 +30,15 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        out["required"] = required
-    return out
+    out = {"type": "object", "properties": properties}
+    return {**out, "required": required} if required else out
 
 
 _STR: dict[str, Any] = {"type": "string"}
 _STRINGS: dict[str, Any] = {"type": "array", "items": _STR}
 _OPEN_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+_DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+_FLOAT: dict[str, Any] = {"type": "number", "format": "float"}
 
 SCHEMAS: dict[str, Any] = {
     "Scanner": _obj({"name": _STR, "vendor": _STR, "version": _STR}),
@@ -92,7 +92,7 @@ SCHEMAS: dict[str, Any] = {
     "Artifact": _obj({"repository": _STR, "digest": _STR, "tag": _STR, "mime_type": _STR}),
     "HarborVulnerabilityReport": _obj(
         {
-            "generated_at": {"type": "string", "format": "date-time"},
+            "generated_at": _DATE_TIME,
             "artifact": _ref("Artifact"),
             "scanner": _ref("Scanner"),
             "severity": _ref("Severity"),
@@ -116,7 +116,7 @@ SCHEMAS: dict[str, Any] = {
     "Severity": {"type": "string", "enum": _SEVERITY_ENUM},
     "HarborSbomReport": _obj(
         {
-            "generated_at": {"type": "string", "format": "date-time"},
+            "generated_at": _DATE_TIME,
             "artifact": _ref("Artifact"),
             "scanner": _ref("Scanner"),
             "vendor_attributes": _OPEN_OBJECT,
@@ -127,12 +127,7 @@ SCHEMAS: dict[str, Any] = {
     "ErrorResponse": _obj({"error": _ref("Error")}),
     "Error": _obj({"message": _STR}),
     "CVSSDetails": _obj(
-        {
-            "score_v3": {"type": "number", "format": "float"},
-            "score_v2": {"type": "number", "format": "float"},
-            "vector_v3": _STR,
-            "vector_v2": _STR,
-        }
+        {"score_v3": _FLOAT, "score_v2": _FLOAT, "vector_v3": _STR, "vector_v2": _STR}
     ),
     # regscan's own, not in the Harbor spec:
     "Health": _obj({"status": {"type": "string", "enum": ["ok"]}}, ["status"]),
@@ -150,13 +145,8 @@ def _content(schema: str, *media_types: str) -> dict[str, Any]:
 
 
 def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "description": description,
-        "content": _content("ErrorResponse", mime.ERROR),
-    }
-    if headers:
-        out["headers"] = headers
-    return out
+    out = {"description": description, "content": _content("ErrorResponse", mime.ERROR)}
+    return {**out, "headers": headers} if headers else out
 
 
 def _header(schema_type: str, description: str, required: bool = True) -> dict[str, Any]:
@@ -274,9 +264,10 @@ def _open_get(operation_id: str, summary: str, content: dict[str, Any]) -> dict[
 
 
 def document(metrics_media_type: str) -> dict[str, Any]:
-    """The whole OpenAPI 3.0 document; `metrics_media_type` is the Prometheus exposition
-    type the /metrics route sends (the client library's constant, passed in)."""
-    return {
+    """The whole OpenAPI 3.0 document (a fresh copy: nothing shared with a caller that
+    edits it); `metrics_media_type` is the Prometheus exposition type the /metrics route
+    sends (the client library's constant, passed in)."""
+    doc = {
         "openapi": "3.0.3",
         "info": {
             "title": "regscan serve: Harbor Scanner Adapter API",
@@ -301,5 +292,6 @@ def document(metrics_media_type: str) -> dict[str, Any]:
                 "Metrics", "Prometheus metrics", {metrics_media_type: {"schema": _STR}}
             ),
         },
-        "components": copy.deepcopy({"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES}),
+        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }
+    return copy.deepcopy(doc)
