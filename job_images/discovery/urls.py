@@ -21,7 +21,10 @@ def normalize_registry_url(url: str, insecure: bool = False) -> tuple[str, str]:
         raise InvalidInput("registry", f"{url!r} names no host; give https://HOST[:PORT]")
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # e.g. "http://[": an unclosed IPv6 bracket
+        raise InvalidInput("registry", f"{url!r} is not a URL ({exc})") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("registry", f"{url!r} is not an http(s) registry URL with a host")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:

@@ -19,12 +19,11 @@ from starlette.routing import Route
 
 from job_images.scanning import artifacts
 from job_images.scanning.adapters.base import AdapterError
-from regscan.serve import harbor_model, jobs, mime
+from regscan.serve import harbor_model, jobs, mime, openapi
 from regscan.serve.auth import authorized
 from regscan.serve.worker import QueueFull, ScanQueue
 
 REFRESH_AFTER = 5  # seconds Harbor waits before asking for a report again
-OPEN_PATHS = ("/healthz", "/metrics")
 
 
 def _json(
@@ -96,6 +95,11 @@ def create_app(
         doc = harbor_model.sbom_report(json.loads(sbom), stored, job.image, choice.sbom_media_type)
         return _json(doc, 200, mime.SBOM)
 
+    published = json.dumps(openapi.document(CONTENT_TYPE_LATEST))
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(published, media_type="application/json")
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -103,12 +107,16 @@ def create_app(
         return Response(generate_latest(queue.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        detail = exc.detail if isinstance(exc, HTTPException) else "internal server error"
-        return _error(status, str(detail))
+        if not isinstance(exc, HTTPException):
+            return _error(500, "internal server error")
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))  # 405: Allow
 
     async def guard(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if token and request.url.path not in OPEN_PATHS and not authorized(request.headers, token):
+        if (
+            token
+            and request.url.path not in openapi.OPEN_PATHS
+            and not authorized(request.headers, token)
+        ):
             response = _error(
                 401, "missing or wrong token (Bearer, Basic password or X-ScannerAdapter-API-Key)"
             )
@@ -125,6 +133,7 @@ def create_app(
             Route("/api/v1/metadata", metadata, methods=["GET"]),
             Route("/api/v1/scan", scan, methods=["POST"]),
             Route("/api/v1/scan/{scan_request_id}/report", report, methods=["GET"]),
+            Route(openapi.OPENAPI_PATH, openapi_json, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
         ],

@@ -1,4 +1,4 @@
-"""JSON Schemas of the Harbor Scanner Adapter API v1.2 responses, written from the
+"""JSON Schemas of the Harbor Scanner Adapter API v1.2 documents, written from the
 `components.schemas` of goharbor/pluggable-scanner-spec `api/spec/scanner-adapter-openapi-v1.2.yaml`
 (Apache-2.0), plus `validate(doc, name)`. Each property keeps the spec's type and enum;
 OpenAPI-only keywords (example, description) are left out.
@@ -43,6 +43,42 @@ DEFS: dict[str, Any] = {
             "scanner": {"$ref": "#/$defs/Scanner"},
             "capabilities": {"type": "array", "items": {"$ref": "#/$defs/ScannerCapability"}},
             "properties": {"$ref": "#/$defs/ScannerProperties"},
+        },
+    },
+    "Registry": {
+        "type": "object",
+        "properties": {"url": {"type": "string"}, "authorization": {"type": "string"}},
+    },
+    "SbomParameters": {
+        "type": "object",
+        "properties": {
+            "sbom_media_types": {
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "enum": ["application/spdx+json", "application/vnd.cyclonedx+json"],
+                },
+            },
+        },
+    },
+    "ScanRequest": {
+        "type": "object",
+        "required": ["registry", "artifact"],
+        "properties": {
+            "registry": {"$ref": "#/$defs/Registry"},
+            "artifact": {"$ref": "#/$defs/Artifact"},
+            "enabled_capabilities": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["vulnerability", "sbom"]},
+                        "produces_mime_types": _ARRAY_OF_STRINGS,
+                        "parameters": {"$ref": "#/$defs/SbomParameters"},
+                    },
+                },
+            },
         },
     },
     "ScanResponse": {

@@ -58,6 +58,7 @@ BAD_INPUT = [
     (["discover", "--registry", "http://127.0.0.1:99999"], 2, "port must be 1-65535"),
     (["discover", "--registry", "ftp://x"], 2, "registry: 'ftp://x' is not an http(s)"),
     (["discover", "--registry", "https://h/some/path"], 2, "must be scheme://host[:port]"),
+    (["discover", "--registry", "http://["], 2, "registry: 'http://[' is not a URL (Invalid IPv6"),
     # numbers and their ranges
     ([*D, "--timeout", "-5"], 2, "timeout: must be > 0"),
     ([*D, "--timeout", "0"], 2, "timeout: must be > 0"),

@@ -16,7 +16,7 @@ import yaml
 from controller.core.builders import RESOURCES as JOB_RESOURCES
 from regscan.cli.main import build_parser
 from regscan.cli.serve import TOKEN_ENV, ServeOptions
-from regscan.serve.app import OPEN_PATHS
+from regscan.serve.openapi import OPEN_PATHS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENT = ROOT / "manifests" / "components" / "serve"

@@ -91,6 +91,7 @@ BASIC = "Basic " + base64.b64encode(b"robot$scan:s3cret").decode()
         (_request(artifact={"repository": 3, "digest": DIGEST}), 400, "artifact.repository"),
         (_request(registry={"url": "ftp://x"}), 422, "registry.url"),
         (_request(registry={"url": ""}), 422, "registry.url"),
+        (_request(registry={"url": "http://["}), 422, "registry.url"),
         (_request(artifact={"repository": "", "digest": DIGEST}), 422, "artifact.repository"),
         (_request(artifact={"repository": "a", "digest": "sha256:12"}), 422, "artifact.digest"),
         (
