@@ -14,6 +14,7 @@ import os
 import secrets
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from job_images.discovery.run import DiscoverySpec, discover
 from job_images.discovery.urls import normalize_registry_url
@@ -60,6 +61,16 @@ def add_trivy_options(p: argparse.ArgumentParser, mirror: bool = True) -> None:
     p.add_argument(
         "--skip-db-update", action="store_true", help="use the DB in --cache-dir as it is"
     )
+
+
+def trivy_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """What `add_trivy_options` declared, as `ScannerOptions` fields (scan, serve)."""
+    return {
+        "trivy": args.trivy_binary,
+        "cache_dir": args.cache_dir,
+        "db_repository": getattr(args, "db_repository", None),
+        "skip_db_update": args.skip_db_update,
+    }
 
 
 def add_scan_options(p: argparse.ArgumentParser) -> None:
@@ -143,10 +154,7 @@ def scanner_options(
     """The scanner flags of `add_scan_options`, with the registry's TLS settings."""
     return ScannerOptions(
         name=args.scanner,
-        trivy=args.trivy_binary,
-        cache_dir=args.cache_dir,
-        db_repository=args.db_repository,
-        skip_db_update=args.skip_db_update,
+        **trivy_settings(args),
         parallel=args.parallel,
         timeout=args.scan_timeout,
         ca_file=ca_file,

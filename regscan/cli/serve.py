@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from job_images.scanning.adapters import open_adapter
 from job_images.scanning.policy import Policy
 from job_images.scanning.scanner import ScannerOptions
-from regscan.cli.scan import add_trivy_options
+from regscan.cli.scan import add_trivy_options, trivy_settings
 from regscan.cli.store_options import StoreOptions, add_store_options
 from regscan.common.errors import InvalidInput, OperationalError
 
@@ -69,10 +69,7 @@ class ServeOptions:
         if args.scan_timeout <= 0:
             raise InvalidInput("scan-timeout", "must be > 0")
         scanner = ScannerOptions(
-            trivy=args.trivy_binary,
-            cache_dir=args.cache_dir,
-            db_repository=args.db_repository,
-            skip_db_update=args.skip_db_update,
+            **trivy_settings(args),
             parallel=args.workers,
             timeout=args.scan_timeout,
             ca_file=args.ca_file,
