@@ -60,10 +60,11 @@ def new_world(
     job_image: str = "regscan:test",
     auth: tuple[str, str] | None = None,
     spec_patch: dict[str, Any] | None = None,
+    settings_patch: dict[str, Any] | None = None,
 ) -> World:
     """A Registry `team-a/harbor` over `samples/*` (batch size 2; `spec_patch` changes its
     spec), S3 in `bucket`; with `auth`, its `authSecret` is a dockerconfigjson Secret `pull`
-    holding those credentials."""
+    holding those credentials. `settings_patch` changes the controller's settings."""
     settings = Settings(
         namespace=OWN,
         job_image=job_image,
@@ -71,6 +72,7 @@ def new_world(
         s3_bucket=bucket,
         trivy_db_repository=trivy_db_ref,
         rescan_after_hours=0,
+        **(settings_patch or {}),
     )
     store = S3Store(S3Settings(s3.url, bucket, s3.access_key, s3.secret_key))
     kube = FakeKube()

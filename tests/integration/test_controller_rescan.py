@@ -14,19 +14,16 @@ from typing import Any
 import pytest
 
 from controller.api import labels as L
-from controller.loop import Controller
-from controller.settings import Settings
-from job_images.store.backends import S3Settings, S3Store
 from regscan.common import layout
 from regscan.common.reports import Report
 from tests.bench import servers
 from tests.bench.catalog import SampleCatalog, fixture_db
+from tests.bench.controllerrun import NS, OWN, Clock, new_world
 from tests.bench.fakekube import FakeKube
 from tests.bench.podrunner import job_from_cronjob, run_pod
 from tests.bench.pusher import Pusher
 from tests.bench.trivydb import db_artifact_layer, write_db
 from tests.integration.helpers import regscan
-from tests.integration.test_controller_e2e import NS, OWN, Clock
 
 DB_REPO = "rescan-e2e/trivy-db"
 
@@ -69,26 +66,10 @@ def test_new_db_rescans_only_affected_digests(
 ) -> None:
     first_db = _publish(registry, tmp_path, 1, "1.2.13-r2")
     bucket = f"rescan-{dt.datetime.now().strftime('%H%M%S%f')}"
-    settings = Settings(
-        namespace=OWN,
-        job_image="regscan:test",
-        s3_endpoint=s3.url,
-        s3_bucket=bucket,
-        trivy_db_repository=f"{registry.host}/{DB_REPO}",
-        rescan_after_hours=0,
-        db_check_seconds=1e-6,  # ask the mirror every tick
-    )
-    store = S3Store(S3Settings(s3.url, bucket, s3.access_key, s3.secret_key))
-    kube = FakeKube()
-    kube.objects[("Secret", OWN, settings.s3_secret)] = {
-        "kind": "Secret",
-        "metadata": {"name": settings.s3_secret, "namespace": OWN},
-        "stringData": {"accessKey": s3.access_key, "secretKey": s3.secret_key},
-    }
-    spec = {"url": registry.url, "repositories": [{"name": "samples/*"}], "scan": {"batchSize": 2}}
-    kube.put_registry(NS, "harbor", spec)
-    clock = Clock()
-    controller = Controller(kube, store, settings, clock=clock)
+    db = f"{registry.host}/{DB_REPO}"
+    ask_every_tick = {"db_check_seconds": 1e-6}  # ask the mirror every tick
+    world = new_world(s3, registry.url, db, bucket, settings_patch=ask_every_tick)
+    kube, store, clock, controller = world.kube, world.store, world.clock, world.controller
 
     # A first, full run with the first DB.
     controller.tick()
