@@ -13,31 +13,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.core.observed import Observed, RegistryObs, RunData
+from controller.core.observed import Observed, RunData
 from controller.settings import Settings
 from regscan.common.discovery import ImageEntry
 from regscan.common.registry import LastRescan, VulnerabilityDB
 from regscan.common.reports import RunIndex
 
 
-def db_key(spec: dict[str, Any], settings: Settings) -> str:
-    """The DB mirror a Registry's Jobs use, as `Observed.db_digests` keys it ("" = Trivy's)."""
+def db_key(spec: dict[str, Any], settings: Settings) -> str | None:
+    """The DB mirror a Registry's Jobs use, as `Observed.db_digests` keys it ("" = Trivy's);
+    None for a harbor scanner, which keeps its own DB (no mirror to follow)."""
     scanner = spec.get("scanner") if isinstance(spec, dict) else None
-    own = scanner.get("dbRepository") if isinstance(scanner, dict) else None
-    return str(own or settings.trivy_db_repository or "")
+    if not isinstance(scanner, dict):
+        scanner = {}
+    if scanner.get("name", "trivy") != "trivy":
+        return None
+    return str(scanner.get("dbRepository") or settings.trivy_db_repository or "")
 
 
 def mirrors_to_check(observed: Observed, settings: Settings) -> set[str]:
     """The mirrors of Registries scanned by Trivy whose status names a DB: the others have
-    nothing to redo (a harbor scanner keeps its own DB)."""
-
-    def follows(reg: RegistryObs) -> bool:
-        scanner = reg.spec.get("scanner") if isinstance(reg.spec, dict) else None
-        name = scanner.get("name", "trivy") if isinstance(scanner, dict) else "trivy"
+    nothing to redo."""
+    out = set()
+    for reg in observed.registries:
+        key = db_key(reg.spec, settings)
         database = (reg.status or {}).get("database") or {}
-        return not reg.deleting and name == "trivy" and bool(database.get("digest"))
-
-    return {db_key(reg.spec, settings) for reg in observed.registries if follows(reg)}
+        if not reg.deleting and key is not None and database.get("digest"):
+            out.add(key)
+    return out
 
 
 def only_affected(images: list[ImageEntry], data: RunData) -> list[ImageEntry] | None:

@@ -112,11 +112,12 @@ def rescan_decision(ctx: RunContext) -> Decision:
     current for, the Registry is idle (no Job running, its last run summarized) and none
     ran for this DB version yet."""
     database, last = ctx.status.database, ctx.status.lastScan
-    if ctx.spec.scanner.name != "trivy":
-        return Decision()  # a harbor scanner's DB is its own: no mirror to follow
-    if database is None or not database.digest or last is None or not last.completionTime:
+    key = db_key(ctx.reg.spec, ctx.settings)  # None: a harbor scanner's DB is its own
+    if key is None or database is None or not database.digest:
         return Decision()
-    mirror = ctx.observed.db_digests.get(db_key(ctx.reg.spec, ctx.settings))
+    if last is None or not last.completionTime:
+        return Decision()
+    mirror = ctx.observed.db_digests.get(key)
     if not mirror or mirror == database.digest:
         return Decision()
     latest = latest_discovery(ctx.jobs, ctx.reg)
