@@ -21,7 +21,15 @@ from lark import Token, Tree
 
 Env = dict[str, Any]
 Fn = Callable[[Env], Any]
-_LITERAL_ENV = celpy.Environment(runner_class=celpy.InterpretedRunner)
+
+
+@lru_cache(maxsize=1)
+def _literal_env() -> celpy.Environment:
+    """Built on first use: its parser takes ~0.3 s to build, which a run without CEL
+    (or without literals to fold) should not pay at import."""
+    return celpy.Environment(runner_class=celpy.InterpretedRunner)
+
+
 _RELATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "relation_lt": lambda a, b: a < b,
     "relation_le": lambda a, b: a <= b,
@@ -165,7 +173,8 @@ class Compiler:
 
     def _literal(self, kids: list[Any]) -> Fn:
         text = str(kids[0])
-        value = _LITERAL_ENV.program(_LITERAL_ENV.compile(text)).evaluate({})
+        env = _literal_env()
+        value = env.program(env.compile(text)).evaluate({})
         return lambda env: value
 
     def _ident(self, kids: list[Any]) -> Fn:
