@@ -102,6 +102,7 @@ def test_the_server_ends_when_regscan_is_killed(trivy_cache: Path, tmp_path: Pat
         "from job_images.scanning.scanner import ScannerOptions\n"
         f"s = TrivyScanner(ScannerOptions(cache_dir={str(trivy_cache)!r}, skip_db_update=True))\n"
         "s.prepare()\n"
+        "assert s.server_url\n"  # listening: setpriv has set the parent-death signal by then
         "print(s._server._proc.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
@@ -122,3 +123,19 @@ def test_the_server_ends_when_regscan_is_killed(trivy_cache: Path, tmp_path: Pat
         time.sleep(0.1)
     os.kill(server_pid, signal.SIGKILL)
     raise AssertionError(f"trivy server {server_pid} outlived its regscan process")
+
+
+def test_the_server_is_launched_at_prepare_and_waited_for_at_first_use(trivy_cache: Path) -> None:
+    """A run that reuses every report never waits for the server it launched."""
+    from job_images.scanning.adapters.trivy import TrivyScanner
+
+    scanner = TrivyScanner(ScannerOptions(cache_dir=str(trivy_cache), skip_db_update=True))
+    scanner.prepare()
+    try:
+        launched = scanner._server
+        assert launched is not None and launched.url is None  # launched, not waited for
+        url = scanner.server_url
+        assert url is not None and url == launched.url and url.startswith("http://127.0.0.1:")
+    finally:
+        scanner.close()
+    assert scanner.server_url is None

@@ -82,6 +82,7 @@ class TrivyScanner:
         self._db_lock = threading.Lock()
         self._prepared: ScannerInfo | None = None  # fixed once the DB is prepared
         self._server: TrivyServer | None = None
+        self._server_lock = threading.Lock()
 
     # ---- identity and DB ----------------------------------------------------
     def version(self) -> str:
@@ -135,24 +136,31 @@ class TrivyScanner:
                 self._start_server()
 
     def _start_server(self) -> None:
+        """Launch the run's server; the first scan that needs it waits for it (`server_url`)."""
         env = {**self._env(), "GOMAXPROCS": str(os.cpu_count() or 1)}  # serves every client
-        server = TrivyServer(self.trivy, self.db.cache_dir, env)
-        try:
-            server.start()
-        except AdapterError as exc:  # one process per call instead: slower, same results
-            log.warning("%s; scanning without a server (%s)", exc.message, exc.detail[-200:])
-            return
-        self._server = server
+        self._server = TrivyServer(self.trivy, self.db.cache_dir, env)
+        self._server.launch()  # on the calling (main) thread: see trivy_server's parent death
 
     def close(self) -> None:
         """Stop the run's `trivy server`, if any (also at interpreter exit)."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        with self._server_lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
 
     @property
     def server_url(self) -> str | None:
-        return self._server.url if self._server is not None else None
+        """The server's URL, waiting for it to listen the first time; None when there is no
+        server or it could not start (then each call runs on its own: slower, same results)."""
+        with self._server_lock:
+            if self._server is None:
+                return None
+            try:
+                return self._server.wait_ready()
+            except AdapterError as exc:
+                log.warning("%s; scanning without a server (%s)", exc.message, exc.detail[-200:])
+                self._server = None
+                return None
 
     def _update_db(self) -> None:
         """Fetch the mirror's DB when its digest differs from the cached one's (one HEAD)."""

@@ -80,13 +80,20 @@ class TrivyServer:
         self._proc: subprocess.Popen[bytes] | None = None
         self._home: str | None = None
         self._log: IO[bytes] | None = None
+        self._port = 0
 
     def start(self, wait: float = 30.0) -> str:
-        port = _free_port()
+        self.launch()
+        return self.wait_ready(wait)
+
+    def launch(self) -> None:
+        """Start the process and return at once (`wait_ready` waits for its port): a run
+        that reuses every report never waits for a server it does not use."""
+        self._port = _free_port()
         self._home = tempfile.mkdtemp(prefix="regscan-trivy-server-")
         os.symlink(os.path.abspath(os.path.join(self.db_cache_dir, "db")),
                    os.path.join(self._home, "db"))  # fmt: skip
-        argv = [self.trivy, "server", "--listen", f"127.0.0.1:{port}",
+        argv = [self.trivy, "server", "--listen", f"127.0.0.1:{self._port}",
                 "--cache-dir", self._home, "--skip-db-update"]  # fmt: skip
         _RUNNING.add(self)
         # stderr to a file, not a pipe: an unread pipe would block a chatty server
@@ -96,17 +103,22 @@ class TrivyServer:
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
             env=self.env, preexec_fn=hook,
         )  # fmt: skip
+
+    def wait_ready(self, wait: float = 30.0) -> str:
+        """The server's URL once it listens; AdapterError if it exits or stays silent."""
+        if self.url is not None:
+            return self.url
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
+        while self._proc is not None and time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 self._proc = None
                 raise AdapterError("trivy server exited at start", self._tail(), "ScannerFailed")
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                socket.create_connection(("127.0.0.1", self._port), timeout=0.5).close()
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.02)
                 continue
-            self.url = f"http://127.0.0.1:{port}"
+            self.url = f"http://127.0.0.1:{self._port}"
             log.info("trivy server on %s (DB and layer cache shared by this run)", self.url)
             return self.url
         self.stop()
