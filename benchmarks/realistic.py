@@ -16,7 +16,10 @@ package databases are what Trivy reads (apk `installed`, dpkg `status`, dist-inf
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
+import time
+import zlib
 from dataclasses import dataclass, field
 
 from tests.bench.images import Content, Layer, Package, arch_name, build_image, layer_files
@@ -40,6 +43,24 @@ class Shape:
 
 
 @dataclass
+class Floor:
+    compressed: int = 0
+    uncompressed: int = 0
+    seconds: float = 0.0
+
+    def add(self, blob: bytes) -> None:
+        if blob[:2] != b"\x1f\x8b":  # configs and manifests: not layers
+            return
+        start = time.process_time()
+        raw = zlib.decompress(blob, 31)
+        hashlib.sha256(blob).digest()
+        hashlib.sha256(raw).digest()
+        self.seconds += time.process_time() - start
+        self.compressed += len(blob)
+        self.uncompressed += len(raw)
+
+
+@dataclass
 class Registry:
     """What was pushed: tags (repo:tag), and which packages each platform digest holds."""
 
@@ -47,6 +68,10 @@ class Registry:
     packages: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # digest -> pkgs
     indexes: int = 0
     bytes: int = 0
+    # The physical floor of any scanner that reads the layers: per platform, the gzip
+    # layers' compressed and uncompressed MiB and the CPU seconds zlib (C) needs to inflate
+    # and SHA-256 them once (each unique layer counted once, with the first platform using it).
+    floor: dict[str, Floor] = field(default_factory=dict)
 
     @property
     def digests(self) -> int:
@@ -127,6 +152,7 @@ def populate(url: str, shape: Shape) -> Registry:
                         if digest not in seen:
                             seen.add(digest)
                             out.bytes += len(blob)
+                            out.floor.setdefault(platform, Floor()).add(blob)
                 pusher.push_multiarch(repo, tags, kids)
                 out.indexes += 1
                 out.tags += [f"{repo}:{t}" for t in tags]
