@@ -142,14 +142,13 @@ def main() -> None:
         rescanned = len({i.digest for i in index.images if not i.reused})
 
         w = first["wall"]
-        digests = len({i.digest for i in index.images})
         print()
         floor = floor_cpu(pushed, start, PLATFORMS, per_digest=2)
         floor_b = floor_cpu(pushed, start, PLATFORMS[:1], processes=len(refs))
         print(f"floor (CPU-s: inflate+hash every layer once, 2 trivy processes per digest, "
               f"{cores} cores): regscan {floor:.1f} CPU-s = {floor / cores:.1f} s wall; "
               f"(b) {floor_b:.1f} CPU-s = {floor_b / cores:.1f} s wall "
-              f"({len(refs)} trivy processes, amd64 layers only); {digests} digests")  # fmt: skip
+              f"({len(refs)} trivy processes, amd64 layers only)")  # fmt: skip
         print(f"regscan scan CPU / its floor: {first['cpu'] / floor:.2f}x")
         if base:
             print(f"regscan scan / (b):          {w / base['b']['wall']:.2f}x  (target <= 0.4x)")

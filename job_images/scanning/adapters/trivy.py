@@ -132,14 +132,10 @@ class TrivyScanner:
             else:
                 self._update_db()
             self._prepared = self.info()
-            if self.options.server and self._server is None:
-                self._start_server()
-
-    def _start_server(self) -> None:
-        """Launch the run's server; the first scan that needs it waits for it (`server_url`)."""
-        env = {**self._env(), "GOMAXPROCS": str(os.cpu_count() or 1)}  # serves every client
-        self._server = TrivyServer(self.trivy, self.db.cache_dir, env)
-        self._server.launch()  # on the calling (main) thread: see trivy_server's parent death
+            if self.options.server and self._server is None:  # waited for at first use
+                env = {**self._env(), "GOMAXPROCS": str(os.cpu_count() or 1)}  # all clients
+                self._server = TrivyServer(self.trivy, self.db.cache_dir, env)
+                self._server.launch()  # this (main) thread: see trivy_server's parent death
 
     def close(self) -> None:
         """Stop the run's `trivy server`, if any (also at interpreter exit)."""

@@ -67,7 +67,8 @@ atexit.register(stop_all)
 
 
 class TrivyServer:
-    """`trivy server` on 127.0.0.1, started by `start`, ended by `stop` (idempotent).
+    """`trivy server` on 127.0.0.1, started by `launch`, ready after
+    `wait_ready`, ended by `stop` (idempotent).
 
     Its cache folder is its own temporary one, holding a link to the prepared DB: Trivy
     locks its layer cache for as long as it runs, so a shared folder would make a second
@@ -81,10 +82,6 @@ class TrivyServer:
         self._home: str | None = None
         self._log: IO[bytes] | None = None
         self._port = 0
-
-    def start(self, wait: float = 30.0) -> str:
-        self.launch()
-        return self.wait_ready(wait)
 
     def launch(self) -> None:
         """Start the process and return at once (`wait_ready` waits for its port): a run
