@@ -21,6 +21,7 @@ from regscan.common.layout import (
     report_key,
     sarif_key,
     sbom_key,
+    scan_memo_key,
 )
 from regscan.common.reports import Report
 
@@ -32,6 +33,15 @@ def load_sbom(store: ObjectStore, digest: str) -> bytes | None:
 
 def save_sbom(store: ObjectStore, digest: str, data: bytes) -> None:
     store.put(sbom_key(digest), data)
+
+
+def load_scan_memo(store: ObjectStore, digest: str) -> bytes | None:
+    """The scanner's memo for the digest's SBOM (the scanner judges whether it still fits)."""
+    return store.get(scan_memo_key(digest))
+
+
+def save_scan_memo(store: ObjectStore, digest: str, data: bytes) -> None:
+    store.put(scan_memo_key(digest), data)
 
 
 def load_cyclonedx(
@@ -77,6 +87,7 @@ def delete_artifacts(store: ObjectStore, digest: str) -> None:
         sbom_key(digest),
         cyclonedx_key(digest),
         package_index_key(digest),
+        scan_memo_key(digest),
     ):
         store.delete(key)
 

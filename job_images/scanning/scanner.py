@@ -94,6 +94,19 @@ class Scanner(Protocol):
 
 
 @runtime_checkable
+class MemoScanner(Protocol):
+    """A scanner that can keep, per SBOM, a memo that makes its next scan of that SBOM cheap
+    (Trivy: the SBOM as its server decoded it, and the scan request; adapters/trivy_twirp.py).
+    The adapter stores the memo beside the SBOM; the scanner alone judges whether it fits."""
+
+    def find_vulnerabilities_with(
+        self, sbom: bytes, image: ImageRef, memo: bytes | None
+    ) -> tuple[list[Vulnerability], bytes | None]:
+        """`find_vulnerabilities`, and a new memo to store (None: keep the stored one)."""
+        ...
+
+
+@runtime_checkable
 class SbomConverter(Protocol):
     """A scanner that can also render a stored SPDX SBOM in another format (Trivy can)."""
 

@@ -41,6 +41,11 @@ def package_index_key(digest: str) -> str:
     return f"sboms/sha256/{_hex(digest)}.packages.json"
 
 
+def scan_memo_key(digest: str) -> str:
+    """What the scanner keeps to scan the digest's SBOM again cheaply, beside the SBOM."""
+    return f"sboms/sha256/{_hex(digest)}.scan-memo.json"
+
+
 _DB_VERSION = re.compile(r"[^0-9A-Za-z]+")
 
 

@@ -85,13 +85,17 @@ def test_selective_rescan_equals_full_rescan(
     new_db = FixtureDB(edit(list(base.advisories)), base.updated_at + dt.timedelta(days=3))
     cache = tmp_path / "cache1"
     write_db(new_db, cache)
-    selective, full = tmp_path / "selective", tmp_path / "full"
-    shutil.copytree(baseline, selective)
-    shutil.copytree(baseline, full)
+    selective, full, spawned = tmp_path / "selective", tmp_path / "full", tmp_path / "spawned"
+    for copy in (selective, full, spawned):
+        shutil.copytree(baseline, copy)
+    for memo in spawned.rglob("*.scan-memo.json"):  # no memo: one `trivy sbom` per digest
+        memo.unlink()
     args = ("--repository", "samples/*")
     proc = regscan(*scan_args(registry.url, selective, cache, *args))
     assert proc.returncode == 0, proc.stderr
     proc = regscan(*scan_args(registry.url, full, cache, *args, "--rescan"))
+    assert proc.returncode == 0, proc.stderr
+    proc = regscan(*scan_args(registry.url, spawned, cache, *args, "--rescan"))
     assert proc.returncode == 0, proc.stderr
 
     digests = {
@@ -102,6 +106,12 @@ def test_selective_rescan_equals_full_rescan(
     every = set().union(*digests.values())
     for digest in every:
         assert _findings(selective, digest) == _findings(full, digest), (what, digest)
+        # replaying the stored memo to the server == a `trivy sbom` process
+        assert _findings(full, digest) == _findings(spawned, digest), (what, digest)
+        memo = layout.scan_memo_key(digest)
+        # the memo was replayed, not re-made (a process's memo names its own temp file)
+        assert (full / memo).read_bytes() == (baseline / memo).read_bytes(), (what, digest)
+        assert (spawned / memo).read_bytes() != (baseline / memo).read_bytes(), (what, digest)
     index = RunIndex.model_validate_json((selective / "runs" / "latest.json").read_bytes())
     rescanned = {img.digest for img in index.images if not img.reused}
     expected = set().union(set(), *(digests[k] for k in kinds))

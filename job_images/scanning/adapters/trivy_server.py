@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import IO
 
 from job_images.scanning.adapters.base import AdapterError
+from job_images.scanning.adapters.trivy_replay import CaptureProxy
 
 log = logging.getLogger("regscan.scan")
 
@@ -82,6 +83,8 @@ class TrivyServer:
         self._home: str | None = None
         self._log: IO[bytes] | None = None
         self._port = 0
+        self._capture: CaptureProxy | None = None
+        self._capture_lock = threading.Lock()
 
     def launch(self) -> None:
         """Start the process and return at once (`wait_ready` waits for its port): a run
@@ -121,6 +124,14 @@ class TrivyServer:
         self.stop()
         raise AdapterError(f"trivy server did not listen within {wait:.0f}s", "", "Timeout")
 
+    def capture(self, timeout: float) -> CaptureProxy | None:
+        """The proxy that keeps what `trivy sbom` clients send (made at first use); None
+        before the server listens."""
+        with self._capture_lock:
+            if self._capture is None and self.url is not None:
+                self._capture = CaptureProxy(self.url, timeout)
+            return self._capture
+
     def _tail(self) -> str:
         if self._log is None:
             return ""
@@ -130,6 +141,10 @@ class TrivyServer:
     def stop(self) -> None:
         proc, self._proc, self.url = self._proc, None, None
         _RUNNING.discard(self)
+        with self._capture_lock:
+            capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.stop()
         if proc is not None and proc.poll() is None:
             proc.terminate()
             try:
