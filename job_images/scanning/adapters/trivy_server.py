@@ -71,9 +71,9 @@ class TrivyServer:
     """`trivy server` on 127.0.0.1, started by `launch`, ready after
     `wait_ready`, ended by `stop` (idempotent).
 
-    Its cache folder is its own temporary one, holding a link to the prepared DB: Trivy
-    locks its layer cache for as long as it runs, so a shared folder would make a second
-    run (or a second regscan) wait for the first.
+    Its cache folder is its own temporary one, holding a link to the prepared DB, and its
+    layer cache is in memory (`--cache-backend memory`): no file lock that would make a
+    second run (or a second regscan) wait for the first, no fsync per stored blob.
     """
 
     def __init__(self, trivy: str, db_cache_dir: str, env: dict[str, str]) -> None:
@@ -94,7 +94,8 @@ class TrivyServer:
         os.symlink(os.path.abspath(os.path.join(self.db_cache_dir, "db")),
                    os.path.join(self._home, "db"))  # fmt: skip
         argv = [self.trivy, "server", "--listen", f"127.0.0.1:{self._port}",
-                "--cache-dir", self._home, "--skip-db-update"]  # fmt: skip
+                "--cache-dir", self._home, "--skip-db-update",
+                "--cache-backend", "memory"]  # fmt: skip
         _RUNNING.add(self)
         # stderr to a file, not a pipe: an unread pipe would block a chatty server
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # closed by stop()
