@@ -81,6 +81,14 @@ def save_report(store: ObjectStore, report: Report) -> None:
     store.put(sarif_key(digest), json.dumps(to_sarif(report)).encode())
 
 
+def save_restamped_report(store: ObjectStore, report: Report) -> None:
+    """A report re-stamped against a new DB (same findings, same scanner version): its SARIF
+    names no DB, so it stays as it is (written only if missing)."""
+    store.put(report_key(report.artifact.digest), report.to_json())
+    if not store.exists(sarif_key(report.artifact.digest)):
+        save_report(store, report)
+
+
 def delete_artifacts(store: ObjectStore, digest: str) -> None:
     for key in (
         report_key(digest),

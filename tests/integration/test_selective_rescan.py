@@ -126,3 +126,5 @@ def test_selective_rescan_equals_full_rescan(
         assert report.scanned_with and report.scanned_with.db_updated_at != db_version
         raw = json.loads((selective / layout.report_key(digest)).read_bytes())
         assert "policy" not in raw  # re-stamped reports carry no verdict: it lives in the run
+        sarif = layout.sarif_key(digest)  # names no DB: not rewritten
+        assert (selective / sarif).read_bytes() == (baseline / sarif).read_bytes()

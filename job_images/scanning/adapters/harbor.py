@@ -125,7 +125,7 @@ class ScanAdapter:
                 "verified_at": iso(self.clock()),
             }
         )
-        artifacts.save_report(self.store, report)  # findings only: verdicts live with the run
+        artifacts.save_restamped_report(self.store, report)  # findings only, no verdict
         return ScanResult(report=report, check=self.evaluate(report), sbom_reused=True)
 
     def _scan_sbom(self, image: ImageRef, sbom: bytes, sbom_reused: bool) -> ScanResult:

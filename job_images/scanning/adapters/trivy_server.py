@@ -84,6 +84,7 @@ class TrivyServer:
         self._log: IO[bytes] | None = None
         self._port = 0
         self._capture: CaptureProxy | None = None
+        self._no_capture = False
         self._capture_lock = threading.Lock()
 
     def launch(self) -> None:
@@ -129,8 +130,12 @@ class TrivyServer:
         """The proxy that keeps what `trivy sbom` clients send (made at first use); None
         before the server listens."""
         with self._capture_lock:
-            if self._capture is None and self.url is not None:
-                self._capture = CaptureProxy(self.url, timeout)
+            if self._capture is None and self.url is not None and not self._no_capture:
+                try:
+                    self._capture = CaptureProxy(self.url, timeout)
+                except OSError as exc:  # scans go on, without memos
+                    log.warning("no scan memos this run: capture proxy: %s", exc)
+                    self._no_capture = True
             return self._capture
 
     def _tail(self) -> str:
