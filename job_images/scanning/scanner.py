@@ -68,6 +68,7 @@ class ScannerOptions:
     ca_file: str | None = None
     insecure: bool = False
     server: bool = True  # Trivy: one `trivy server` per run (DB and layer cache shared)
+    long_lived: bool = False  # `regscan serve`: caches that grow per image stay off the heap
     url: str | None = None  # the `harbor` adapter: a Harbor Scanner Adapter API server
     token_file: str | None = None  # the `harbor` adapter: its token, from a mounted Secret
     auth_scheme: str | None = None  # the `harbor` adapter: bearer, basic or apikey

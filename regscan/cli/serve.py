@@ -74,6 +74,7 @@ class ServeOptions:
             timeout=args.scan_timeout,
             ca_file=args.ca_file,
             insecure=args.insecure,
+            long_lived=True,
         )
         token = os.environ.get(TOKEN_ENV) or None
         store = StoreOptions.from_args(args)

@@ -26,10 +26,11 @@ pytestmark = pytest.mark.usefixtures("trivy_bin")
 
 
 def _adapter(
-    store: FilesystemStore, cache: Path, server: bool, trivy: str | None = None
-) -> ScannerAdapter:
+    store: FilesystemStore, cache: Path, server: bool, trivy: str | None = None,
+    long_lived: bool = False,
+) -> ScannerAdapter:  # fmt: skip
     options = ScannerOptions(trivy=trivy, cache_dir=str(cache), skip_db_update=True,
-                             timeout=120, server=server)  # fmt: skip
+                             timeout=120, server=server, long_lived=long_lived)  # fmt: skip
     return open_adapter(options, store, Policy())
 
 
@@ -58,11 +59,20 @@ def test_server_and_per_process_give_the_same_reports(
     second = _adapter(FilesystemStore(tmp_path / "c"), trivy_cache, True)  # same DB cache
     second.prepare()  # a second run beside the first does not wait for its cache lock
     assert second.scanner.server_url not in (None, served.scanner.server_url)  # type: ignore[attr-defined]
+    home = Path(served.scanner._server._home)  # type: ignore[attr-defined]
+    assert not (home / "fanal").exists()  # a run's server keeps its layer cache in memory
     served.scanner.close()  # type: ignore[attr-defined]
     _scan(registry, without, _adapter(without, trivy_cache, False))
+    on_disk = FilesystemStore(tmp_path / "d")
+    lasting = _adapter(on_disk, trivy_cache, True, long_lived=True)  # as `regscan serve`'s
+    _scan(registry, on_disk, lasting)
+    home = Path(lasting.scanner._server._home)  # type: ignore[attr-defined]
+    assert (home / "fanal" / "fanal.db").stat().st_size > 0  # its layer cache is on disk
+    lasting.scanner.close()  # type: ignore[attr-defined]
     assert len(digests) == 6
     for digest in digests:
         assert _findings(with_server, digest) == _findings(without, digest)
+        assert _findings(on_disk, digest) == _findings(without, digest)
         assert with_server.get(layout.sbom_key(digest)) and without.get(layout.sbom_key(digest))
 
 

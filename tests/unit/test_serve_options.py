@@ -35,5 +35,6 @@ def test_defaults_and_token_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     options = ServeOptions.from_args(build_parser().parse_args(["serve"]))
     assert (options.host, options.port, options.token) == ("127.0.0.1", 8080, "t0k")
     assert (options.queue_limit, options.refresh_after, options.scanner.parallel) == (100, 5, 2)
+    assert options.scanner.long_lived  # its trivy server's layer cache on disk, not the heap
     monkeypatch.delenv("REGSCAN_API_TOKEN")
     assert ServeOptions.from_args(build_parser().parse_args(["serve"])).token is None

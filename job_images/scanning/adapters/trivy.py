@@ -121,7 +121,9 @@ class TrivyScanner:
             self._prepared = self.info()
             if self.options.server and self._server is None:  # waited for at first use
                 env = {**self._env(), "GOMAXPROCS": str(os.cpu_count() or 1)}  # all clients
-                self._server = TrivyServer(self.trivy, self.db.cache_dir, env)
+                self._server = TrivyServer(
+                    self.trivy, self.db.cache_dir, env, not self.options.long_lived
+                )
                 self._server.launch()  # this (main) thread: see trivy_server's parent death
 
     def close(self) -> None:

@@ -71,13 +71,18 @@ class TrivyServer:
     """`trivy server` on 127.0.0.1, started by `launch`, ready after
     `wait_ready`, ended by `stop` (idempotent).
 
-    Its cache folder is its own temporary one, holding a link to the prepared DB, and its
-    layer cache is in memory (`--cache-backend memory`): no file lock that would make a
-    second run (or a second regscan) wait for the first, no fsync per stored blob.
+    Its cache folder is its own temporary one, holding a link to the prepared DB (Trivy
+    locks its layer cache file while it runs: a shared folder would make a second run wait
+    for the first). A run's server keeps its layer cache in memory (`--cache-backend
+    memory`: no fsync per stored blob); Trivy never evicts it, so a long-lived one
+    (`regscan serve`) keeps it in that folder instead (`in_memory=False`).
     """
 
-    def __init__(self, trivy: str, db_cache_dir: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, trivy: str, db_cache_dir: str, env: dict[str, str], in_memory: bool = True
+    ) -> None:
         self.trivy, self.db_cache_dir, self.env = trivy, db_cache_dir, env
+        self.backend = "memory" if in_memory else "fs"
         self.url: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._home: str | None = None
@@ -96,7 +101,7 @@ class TrivyServer:
                    os.path.join(self._home, "db"))  # fmt: skip
         argv = [self.trivy, "server", "--listen", f"127.0.0.1:{self._port}",
                 "--cache-dir", self._home, "--skip-db-update",
-                "--cache-backend", "memory"]  # fmt: skip
+                "--cache-backend", self.backend]  # fmt: skip
         _RUNNING.add(self)
         # stderr to a file, not a pipe: an unread pipe would block a chatty server
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # closed by stop()
