@@ -38,19 +38,27 @@ class ReplayFailed(Exception):
     """The server refused or did not answer a replayed request."""
 
 
-def _post(server: str, path: str, body: bytes, timeout: float) -> bytes:
+def _exchange(
+    server: str, path: str, body: bytes, headers: dict[str, str], timeout: float
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One POST to the server: (status, response headers, body); ReplayFailed when it does
+    not answer."""
     url = urllib.parse.urlsplit(server)
     conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=timeout)
     try:
-        conn.request("POST", path, body, _PROTOBUF)
+        conn.request("POST", path, body, headers)
         resp = conn.getresponse()
-        data = resp.read()
+        return resp.status, resp.getheaders(), resp.read()
     except (OSError, http.client.HTTPException) as exc:
         raise ReplayFailed(f"{path}: {exc}") from exc
     finally:
         conn.close()
-    if resp.status != 200:
-        raise ReplayFailed(f"{path}: HTTP {resp.status} {data[:200]!r}")
+
+
+def _post(server: str, path: str, body: bytes, timeout: float) -> bytes:
+    status, _, data = _exchange(server, path, body, _PROTOBUF, timeout)
+    if status != 200:
+        raise ReplayFailed(f"{path}: HTTP {status} {data[:200]!r}")
     return data
 
 
@@ -125,22 +133,16 @@ class CaptureProxy:
         if seen is None:
             req.send_error(404, "unknown client")
             return
-        url = urllib.parse.urlsplit(self.upstream)
-        conn = http.client.HTTPConnection(url.hostname or "", url.port or 80, timeout=self.timeout)
         headers = {
             k: v for k, v in req.headers.items() if k.lower() not in ("host", "content-length")
         }
         try:
-            conn.request("POST", path, body, headers)
-            resp = conn.getresponse()
-            data = resp.read()
-        except (OSError, http.client.HTTPException) as exc:
+            status, answer, data = _exchange(self.upstream, path, body, headers, self.timeout)
+        except ReplayFailed as exc:
             req.send_error(502, f"trivy server: {exc}")
             return
-        finally:
-            conn.close()
-        req.send_response(resp.status)
-        for k, v in resp.getheaders():
+        req.send_response(status)
+        for k, v in answer:
             if k.lower() not in _HOP_HEADERS:
                 req.send_header(k, v)
         req.send_header("Content-Length", str(len(data)))

@@ -128,10 +128,17 @@ def rekeyed(put_blob: bytes, scan: bytes, key: str) -> tuple[bytes, bytes]:
     under `key`, so that concurrent replays of one SBOM never share (or delete) each
     other's blob."""
     k = key.encode()
-    blob_info = [v for n, _, v in fields(put_blob) if n == 3 and isinstance(v, bytes)]
-    if not blob_info:
-        raise WireError("PutBlob request without a blob")
+    check_requests(put_blob, scan)
     return _rewrite(put_blob, {1: [k]}), _rewrite(scan, {2: [k], 3: [k]})
+
+
+def check_requests(put_blob: bytes, scan: bytes) -> None:
+    """WireError unless both parse and the PutBlob request carries a blob (blob_info=3)."""
+    blobs = [n for n, _, v in fields(put_blob) if n == 3 and isinstance(v, bytes)]  # all parse
+    if not blobs:
+        raise WireError("PutBlob request without a blob")
+    for _ in fields(scan):
+        pass
 
 
 def delete_blobs_request(key: str) -> bytes:
@@ -259,7 +266,7 @@ class ScanMemo:
                 base64.b64decode(doc["putBlob"], validate=True),
                 base64.b64decode(doc["scan"], validate=True),
             )
-            rekeyed(memo.put_blob, memo.scan, "check")  # both parse
+            check_requests(memo.put_blob, memo.scan)
         except (ValueError, KeyError, TypeError):
             return None
         return memo
